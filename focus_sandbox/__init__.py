@@ -1,0 +1,1 @@
+"""A local reference implementation of Focus Server and the Prisma Web App on real infrastructure."""

@@ -1,0 +1,82 @@
+"""SandboxConfig: the single JSON document every sandbox process (daemon, server, pods) reads.
+
+The stack daemon builds it once per run and writes it to ``<run_dir>/sandbox-config.json``; the
+Focus Server process receives the path through ``--config``. Keeping one typed document avoids a
+scatter of environment variables that can drift between processes.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class Timings(BaseModel):
+    """Job lifecycle timings, short for local runs (staging uses tens of seconds)."""
+
+    job_start_timeout_s: float = 5.0
+    job_idle_timeout_s: float = 8.0
+    cleanup_timeout_s: float = 6.0
+    job_ttl_after_finished_s: int = 1
+
+
+class RateLimit(BaseModel):
+    """Token bucket applied to POST /configure per client address."""
+
+    capacity: int = 5
+    refill_per_s: float = 2.0
+
+
+class WebAppUser(BaseModel):
+    password: str
+    can_delete: bool = False
+
+
+class LiveFibre(BaseModel):
+    """Live fibre metadata the sandbox reports (contract section 8)."""
+
+    prr: float = 2000.0
+    dx: float = 1.02
+    number_of_channels: int = 2337
+    fiber_start_meters: float = 0.0
+    fiber_length_meters: float = 2383.74
+    sw_version: str = "sandbox-1.0"
+    fiber_description: str = "sandbox fibre"
+    num_samples_per_trace: int = 2048
+    dtype: str = "float32"
+
+
+class SandboxConfig(BaseModel):
+    """Everything a sandbox process needs to know about the current run."""
+
+    run_dir: str
+    profile: str = "spec"
+    defects: list[str] = Field(default_factory=list)
+    waiting_for_fibre: bool = False
+    site_id: str = "prisma-210-1000"
+    namespace: str = "panda"
+    kube_api_url: str = ""
+    mongodb_uri: str = ""
+    mongodb_database: str = "prisma"
+    rabbitmq_url: str = ""
+    web_app_users: dict[str, WebAppUser] = Field(default_factory=dict)
+    timings: Timings = Field(default_factory=Timings)
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
+    capacity: int = 60
+    stream_port_base: int = 12301
+    fibre: LiveFibre = Field(default_factory=LiveFibre)
+
+    def has(self, defect: str) -> bool:
+        """True when the named defect switch is active in this run."""
+        return defect in self.defects
+
+    def write(self, path: Path) -> None:
+        """Write the config as JSON, readable only by the owner (it holds generated passwords)."""
+        path.write_text(self.model_dump_json(indent=2))
+        path.chmod(0o600)
+
+    @classmethod
+    def read(cls, path: Path | str) -> "SandboxConfig":
+        """Load a config written by :meth:`write`."""
+        return cls.model_validate(json.loads(Path(path).read_text()))

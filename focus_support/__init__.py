@@ -1,0 +1,1 @@
+"""The support library the acceptance steps stand on."""

@@ -1,0 +1,34 @@
+"""Typed failures that are *not* findings about the product.
+
+An assertion failure (``AssertionError``) says the product behaved wrongly. Everything raised from
+this family says the test could not observe the product: the environment was unreachable, timed
+out, was misconfigured, or throttled us beyond our retry budget. Reports use the distinction to say
+whose problem a failure is.
+"""
+from __future__ import annotations
+
+
+class InfrastructureError(Exception):
+    """The suite could not do its work; says nothing about product behaviour."""
+
+    category = "test infrastructure"
+
+
+class UnreachableError(InfrastructureError):
+    """A dependency did not answer at all (connection refused, DNS, TLS)."""
+
+
+class InfraTimeoutError(InfrastructureError):
+    """A dependency or a condition did not answer within its deadline."""
+
+
+class MisconfiguredError(InfrastructureError):
+    """The chosen environment's configuration is missing, unknown or invalid."""
+
+
+class ThrottledError(InfrastructureError):
+    """The server kept answering 429 after the client's bounded retries."""
+
+
+class PreconditionNotMetError(InfrastructureError):
+    """The environment is not in a state the scenario can run in (e.g. waiting for fibre)."""
