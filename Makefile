@@ -1,0 +1,43 @@
+# The two commands a new user needs:  make acceptance  (run the suite)  and  make test  (our tests).
+# Knobs:  ENV=local|staging|kefar_saba  PROFILE=spec|observed  DEFECTS="a b"  TAGS="@x and not @y"
+#         FEATURE=features/area/file.feature  STRICT=1  ARGS="extra behave args"
+ENV     ?= local
+PROFILE ?= spec
+DEFECTS ?=
+TAGS    ?=
+FEATURE ?=
+STRICT  ?=
+ARGS    ?=
+PY      := .venv/bin/python
+
+RUN_ARGS := --env $(ENV) --profile $(PROFILE) $(foreach d,$(DEFECTS),--defect $(d)) \
+            $(if $(TAGS),--tags "$(TAGS)") $(if $(STRICT),--strict) $(FEATURE) $(ARGS)
+
+.PHONY: setup acceptance test verify-suite sandbox-up sandbox-down sandbox-status defects dry-run clean
+
+setup:
+	@scripts/bootstrap.sh
+
+acceptance: setup
+	@$(PY) -m scripts.run_acceptance $(RUN_ARGS)
+
+test: setup
+	@$(PY) -m pytest
+
+dry-run: setup
+	@$(PY) -m behave --dry-run --no-summary --format=progress -D env=$(ENV) $(FEATURE)
+
+sandbox-up: setup
+	@$(PY) -m focus_sandbox up --profile $(PROFILE) $(foreach d,$(DEFECTS),--defect $(d))
+
+sandbox-down:
+	@$(PY) -m focus_sandbox down
+
+sandbox-status:
+	@$(PY) -m focus_sandbox status
+
+defects: setup
+	@$(PY) -m focus_sandbox defects
+
+clean:
+	rm -rf reports/allure-results reports/allure-report reports/*.md reports/*.json reports/*.png
