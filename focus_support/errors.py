@@ -32,3 +32,25 @@ class ThrottledError(InfrastructureError):
 
 class PreconditionNotMetError(InfrastructureError):
     """The environment is not in a state the scenario can run in (e.g. waiting for fibre)."""
+
+
+class CleanupError(InfrastructureError):
+    """One or more registered cleanup actions failed; the message lists each of them."""
+
+    def __init__(self, failures: list[tuple[str, BaseException]]) -> None:
+        self.failures = failures
+        lines = [f"{len(failures)} cleanup action(s) failed:"]
+        lines += [f"  - {what}: {type(exc).__name__}: {exc}" for what, exc in failures]
+        super().__init__("\n".join(lines))
+
+
+class UnexpectedResponseError(AssertionError):
+    """A product finding: the server answered with a status or body the contract does not allow.
+
+    It is an ``AssertionError`` on purpose (the product is at fault); the message carries the
+    whole exchange so the report shows what was sent and what came back.
+    """
+
+    def __init__(self, message: str, response: object | None = None) -> None:
+        super().__init__(message)
+        self.response = response

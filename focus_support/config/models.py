@@ -1,0 +1,125 @@
+"""Typed models of one environment from ``config/environments.yaml`` (contract section 12)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+def _blank_is_none(value: object) -> object:
+    """``${env:X:-}`` yields ""; an empty optional setting means "not configured"."""
+    return None if value == "" else value
+
+
+class _Strict(BaseModel):
+    """Unknown keys are typos: reject them so they surface as one clear error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FocusServerSettings(_Strict):
+    url: str
+    tls_verify: bool = True
+    timeout_s: float = 10.0
+
+
+class WebAppUserSettings(_Strict):
+    username: str
+    password: SecretStr
+
+
+class WebAppSettings(_Strict):
+    url: str
+    tls_verify: bool = True
+    timeout_s: float = 10.0
+    site_id: str
+    user: WebAppUserSettings
+    viewer: WebAppUserSettings | None = None
+
+
+class MongoSettings(_Strict):
+    uri: SecretStr
+    database: str = "prisma"
+    deployment: str = "mongodb"
+    timeout_s: float = 5.0
+
+
+class RabbitSettings(_Strict):
+    url: SecretStr
+    management_url: str
+    user: str
+    password: SecretStr
+    tls_verify: bool = True
+    exchange: str = "prisma"
+    deployment: str = "rabbitmq"
+    heartbeat_s: int = 30
+
+
+class SshRouteSettings(_Strict):
+    host: str
+    port: int = 22
+    user: str
+    key_file: str
+    known_hosts_file: str | None = None
+    jump_host: str | None = None
+    jump_port: int = 22
+    jump_user: str | None = None
+    kubectl: str = "kubectl"
+    timeout_s: float = 15.0
+
+    _blanks = field_validator("known_hosts_file", "jump_host", "jump_user", mode="before")(_blank_is_none)
+
+
+class KubernetesSettings(_Strict):
+    namespace: str = "panda"
+    kubeconfig: str | None = None
+    context: str | None = None
+    ssh: SshRouteSettings | None = None
+    focus_server_deployment: str = "focus-server"
+
+    _blanks = field_validator("kubeconfig", "context", mode="before")(_blank_is_none)
+
+
+class Timings(_Strict):
+    job_start_timeout_s: float
+    job_idle_timeout_s: float
+    cleanup_timeout_s: float
+
+
+class RateLimitExpectation(_Strict):
+    """What the environment is expected to enforce on POST /configure; None = unknown."""
+
+    capacity: int | None = None
+    refill_per_s: float | None = None
+
+
+class Allowed(_Strict):
+    """Scenario classes the environment permits (kefar_saba is read-only: neither)."""
+
+    destructive: bool
+    load: bool
+
+
+class Environment(_Strict):
+    """Everything the suite needs to know about one place it can run against."""
+
+    name: str
+    description: str = ""
+    focus_server: FocusServerSettings
+    web_app: WebAppSettings
+    mongodb: MongoSettings
+    rabbitmq: RabbitSettings
+    kubernetes: KubernetesSettings
+    timings: Timings
+    rate_limit: RateLimitExpectation = Field(default_factory=RateLimitExpectation)
+    capacity: int
+    allowed: Allowed
+    tracker_url: str = Field(description="pattern with {id} for @issue:N links")
+
+    def allows(self, scenario_class: Literal["destructive", "load"]) -> bool:
+        """True when scenarios of the class may run here."""
+        return bool(getattr(self.allowed, scenario_class))
+
+    def issue_url(self, issue_id: str | int) -> str:
+        """The tracker link for an ``@issue:N`` tag."""
+        return self.tracker_url.format(id=issue_id)
