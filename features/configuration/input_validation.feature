@@ -21,7 +21,7 @@ Feature: Validation of spectrogram configuration requests
       | no view type                                    | view_type               |
       | the view type "3"                               | view_type               |
       | no channel range                                | channels                |
-      | no canvas height                                | displayInfo             |
+      | no canvas height                                | height                  |
       | no time-axis duration                           | displayTimeAxisDuration |
       | no frequency range                              | frequencyRange          |
 

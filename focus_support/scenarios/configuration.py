@@ -1,0 +1,146 @@
+"""Raw /configure payloads for the configuration features: a valid base and one-change variants.
+
+Invalid requests must reach the server as raw JSON, so the variants here edit the wire dict of a
+valid request instead of building a model (which would refuse them client-side). Each Gherkin phrase
+("a canvas height of 0", "no frequency range", ...) maps to one edit of one field.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from focus_support.models import ViewType, build_configure_request
+
+VIEWS = {"multichannel": ViewType.MULTICHANNEL, "singlechannel": ViewType.SINGLECHANNEL,
+         "waterfall": ViewType.WATERFALL}
+MAX_FREQUENCY_HZ = 1000    # contract 2.1: frequencyRange.max <= min(1000, prr / 2)
+HISTORIC_WINDOW_FACTOR = 30  # contract 2.1: window <= displayTimeAxisDuration x 30
+DEFAULT_RANGE = {ViewType.MULTICHANNEL: (1, 50), ViewType.SINGLECHANNEL: (7, 7), ViewType.WATERFALL: (1, 50)}
+
+
+@dataclass(frozen=True)
+class FibreFacts:
+    """What some edits need to know about the live fibre: its channel count and pulse rate."""
+
+    highest_channel: int
+    prr: float
+
+
+def view_of(name: str) -> ViewType:
+    """The view type for a Gherkin view name (multichannel, singlechannel, waterfall)."""
+    try:
+        return VIEWS[name.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown view {name!r}; known: {', '.join(VIEWS)}") from None
+
+
+def valid_payload(view: str, channels: tuple[int, int] | None = None, **options: Any) -> dict[str, Any]:
+    """The wire body of a valid request for the view (options as in ``build_configure_request``)."""
+    kind = view_of(view)
+    return build_configure_request(kind, channels=channels or DEFAULT_RANGE[kind], **options).to_wire()
+
+
+def highest_allowed_frequency(prr: float) -> int:
+    """The largest frequencyRange.max the contract allows for this pulse rate."""
+    return int(min(MAX_FREQUENCY_HZ, prr / 2))
+
+
+def _set(path: str, value: Any) -> Callable[[dict, FibreFacts], None]:
+    """An edit that sets a (dotted) field, creating nothing but the leaf."""
+    def edit(body: dict, _: FibreFacts) -> None:
+        *parents, leaf = path.split(".")
+        node = body
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return edit
+
+
+def _drop(path: str) -> Callable[[dict, FibreFacts], None]:
+    """An edit that removes a (dotted) field."""
+    def edit(body: dict, _: FibreFacts) -> None:
+        *parents, leaf = path.split(".")
+        node = body
+        for part in parents:
+            node = node[part]
+        node.pop(leaf, None)
+    return edit
+
+
+def _window(start_ago_s: int | None, end_ago_s: int | None) -> Callable[[dict, FibreFacts], None]:
+    """An edit that sets start/end times relative to now (negative "ago" = in the future)."""
+    def edit(body: dict, _: FibreFacts) -> None:
+        now = int(time.time())
+        body["start_time"] = None if start_ago_s is None else now - start_ago_s
+        body["end_time"] = None if end_ago_s is None else now - end_ago_s
+    return edit
+
+
+def _too_long_window(body: dict, _: FibreFacts) -> None:
+    limit = body["displayTimeAxisDuration"] * HISTORIC_WINDOW_FACTOR
+    end = int(time.time()) - 3600
+    body["start_time"], body["end_time"] = end - limit - 1, end
+
+
+def _beyond_highest(body: dict, facts: FibreFacts) -> None:
+    body["channels"] = {"min": facts.highest_channel - 8, "max": facts.highest_channel + 1}
+
+
+def _top_frequency(body: dict, facts: FibreFacts) -> None:
+    body["frequencyRange"] = {"min": 0, "max": highest_allowed_frequency(facts.prr)}
+
+
+def _numeric_view(body: dict, _: FibreFacts) -> None:
+    body["view_type"] = int(body["view_type"])
+
+
+def _patterns() -> list[tuple[re.Pattern[str], Callable[..., Callable[[dict, FibreFacts], None]]]]:
+    """Phrase patterns and the edit each builds from its captured values."""
+    rules: list[tuple[str, Callable[..., Callable[[dict, FibreFacts], None]]]] = [
+        (r"no view type", lambda: _drop("view_type")),
+        (r'the view type "(.*)"', lambda v: _set("view_type", v)),
+        (r"the view type given as a number", lambda: _numeric_view),
+        (r"no channel range", lambda: _drop("channels")),
+        (r"a channel range starting at channel (-?\d+)", lambda v: _set("channels.min", int(v))),
+        (r"a channel range that ends before it starts", lambda: _set("channels", {"min": 50, "max": 10})),
+        (r"a channel range ending beyond the highest channel", lambda: _beyond_highest),
+        (r"a channel range of (\d+) channels", lambda n: _set("channels", {"min": 1, "max": int(n)})),
+        (r"no canvas height", lambda: _drop("displayInfo.height")),
+        (r"a canvas height of (-?\d+)", lambda v: _set("displayInfo.height", int(v))),
+        (r"no time-axis duration", lambda: _drop("displayTimeAxisDuration")),
+        (r"a time-axis duration of (-?\d+) s", lambda v: _set("displayTimeAxisDuration", int(v))),
+        (r"an NFFT selection of (-?\d+)", lambda v: _set("nfftSelection", int(v))),
+        (r"no frequency range", lambda: _drop("frequencyRange")),
+        (r"a frequency range from (-?\d+) to (-?\d+) Hz",
+         lambda lo, hi: _set("frequencyRange", {"min": int(lo), "max": int(hi)})),
+        (r"a frequency range up to the highest allowed frequency", lambda: _top_frequency),
+        (r"a start time but no end time", lambda: _window(3600, None)),
+        (r"an end time but no start time", lambda: _window(None, 3600)),
+        (r"an end time before its start time", lambda: _window(3600, 3900)),
+        (r"a window that ends in the future", lambda: _window(60, -600)),
+        (r"a window longer than 30 time-axis durations", lambda: _too_long_window),
+    ]
+    return [(re.compile(rf"^{pattern}$"), factory) for pattern, factory in rules]
+
+
+_RULES = _patterns()
+
+
+def apply_change(body: dict[str, Any], change: str, facts: FibreFacts) -> dict[str, Any]:
+    """Return a copy of ``body`` with the one change a Gherkin phrase names."""
+    for pattern, factory in _RULES:
+        match = pattern.match(change.strip())
+        if match:
+            edited = _deep_copy(body)
+            factory(*match.groups())(edited, facts)
+            return edited
+    known = ", ".join(p.pattern.strip("^$") for p, _ in _RULES)
+    raise ValueError(f"no request change is defined for {change!r}; known phrases: {known}")
+
+
+def _deep_copy(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy whose nested dicts can be edited without touching the original."""
+    return {k: (_deep_copy(v) if isinstance(v, dict) else v) for k, v in body.items()}
