@@ -1,0 +1,199 @@
+"""The MongoDB recordings index as the recordings scenarios see it (contract section 7).
+
+The recordings collection is always found through ``base_paths`` (never by a name substring such
+as "recording", which lands on ``<guid>-unrecognized_recordings``: the mistake of seed sections 2.1 and 2.2).
+Queries use ``$exists`` rather than matching ``null`` (the sandbox's MongoDB-wire server mishandles
+explicit null matches). A recording marked ``deleted`` is soft-deleted and not expected in answers.
+Windows chosen here avoid unfinished recordings, whose end marker the contract leaves open (``-1``,
+unverified), and boundaries that coincide with a recording's start or end.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.database import Database
+
+from focus_support.errors import PreconditionNotMetError
+
+UNRECOGNIZED_MARK = "unrecognized_recordings"
+
+
+@dataclass(frozen=True)
+class RecordingsLocation:
+    """Where the live storage root keeps its recordings."""
+
+    base_path: str
+    collection: str
+    unrecognized_collection: str | None  # None when the indexer has set none aside
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One recording of the index, times in epoch seconds (``end`` None while unfinished)."""
+
+    uuid: str
+    start: int
+    end: int | None
+    deleted: bool
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when the recording shares time with the window ``[start, end]``."""
+        return self.start < end and (self.end is None or self.end > start)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A query window in epoch seconds."""
+
+    start: int
+    end: int
+
+
+def to_epoch(value: dt.datetime) -> int:
+    """Naive UTC datetime (how recordings store times) -> epoch seconds."""
+    return int(value.replace(tzinfo=dt.timezone.utc).timestamp())
+
+
+def locate_recordings(db: Database) -> RecordingsLocation:
+    """The recordings collection of the live (non-archive) storage root, found through ``base_paths``."""
+    roots = list(db["base_paths"].find({"is_archive": False}, {"_id": 0}))
+    if not roots:
+        every = list(db["base_paths"].find({}, {"_id": 0}))
+        raise PreconditionNotMetError(f"base_paths has no live storage root (is_archive false); it holds {every}")
+    existing = set(db.list_collection_names())
+    # several live roots: prefer the one whose collection exists, report the first otherwise
+    chosen = next((r for r in roots if r.get("guid") in existing), roots[0])
+    guid = str(chosen.get("guid"))
+    # "<guid>-unrecognized_recordings" in the contract; servers whose collection names cannot
+    # hold a hyphen use another separator, so match the prefix and the mark, not the exact name
+    unrecognized = next((n for n in sorted(existing)
+                         if n != guid and n.startswith(guid) and UNRECOGNIZED_MARK in n), None)
+    return RecordingsLocation(base_path=str(chosen.get("base_path")), collection=guid,
+                              unrecognized_collection=unrecognized)
+
+
+def collection_exists(db: Database, name: str) -> bool:
+    """True when the database has a collection of that name."""
+    return name in db.list_collection_names()
+
+
+def count(db: Database, name: str) -> int:
+    """Documents in a collection."""
+    return db[name].count_documents({})
+
+
+def recordings_lacking_identity(db: Database, name: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Up to ``limit`` recordings without a ``uuid`` or a ``start_time`` (absent, empty or null)."""
+    found = []
+    # scanned client-side: a null-or-absent query is exactly what the sandbox's wire server mishandles
+    for doc in db[name].find({}, {"uuid": 1, "start_time": 1, "folder_name": 1}):
+        if doc.get("uuid") in (None, "") or doc.get("start_time") is None:
+            found.append({k: str(v) for k, v in doc.items()})
+            if len(found) >= limit:
+                break
+    return found
+
+
+def unrecognized_among_recordings(db: Database, location: RecordingsLocation, limit: int = 5) -> list[dict]:
+    """Recordings that are really unparsed folders: they carry a folder name, or one the indexer gave up on."""
+    folders: set[str] = set()
+    if location.unrecognized_collection:
+        folders = {str(d["folder_name"]) for d in db[location.unrecognized_collection].find({}, {"folder_name": 1})
+                   if d.get("folder_name")}
+    found = []
+    for doc in db[location.collection].find({}, {"_id": 0, "uuid": 1, "folder_name": 1}):
+        if "folder_name" in doc or doc.get("uuid") in folders:
+            found.append(doc)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def indexes(db: Database, name: str) -> list[dict[str, Any]]:
+    """Every index of the collection as ``{"name", "keys", "unique"}``; keys is the list of field names."""
+    return [{"name": idx_name, "keys": [k for k, _ in info["key"]], "unique": bool(info.get("unique"))}
+            for idx_name, info in db[name].index_information().items()]
+
+
+def index_led_by(db: Database, name: str, key: str) -> dict[str, Any] | None:
+    """The first index whose leading key field is ``key`` (compared by keys, never by index name)."""
+    return next((i for i in indexes(db, name) if i["keys"][:1] == [key]), None)
+
+
+def recordings(db: Database, name: str) -> list[Recording]:
+    """Every recording with a start time, sorted by start."""
+    found = []
+    for doc in db[name].find({"start_time": {"$exists": True}}, {"uuid": 1, "start_time": 1, "end_time": 1,
+                                                                   "deleted": 1}):
+        if not isinstance(doc.get("start_time"), dt.datetime):
+            continue
+        end = doc.get("end_time")
+        found.append(Recording(uuid=str(doc.get("uuid")), start=to_epoch(doc["start_time"]),
+                               end=to_epoch(end) if isinstance(end, dt.datetime) else None,
+                               deleted=bool(doc.get("deleted"))))
+    return sorted(found, key=lambda r: r.start)
+
+
+def expected_in_window(all_recordings: list[Recording], window: TimeWindow) -> list[Recording]:
+    """Recordings the spec requires in the answer: not deleted, overlapping the window, by start."""
+    return [r for r in all_recordings if not r.deleted and r.overlaps(window.start, window.end)]
+
+
+def _unambiguous(all_recordings: list[Recording], window: TimeWindow) -> bool:
+    """No unfinished recording overlaps the window, and no boundary coincides with a start or end."""
+    live = [r for r in all_recordings if not r.deleted]
+    touched = [r for r in live if r.overlaps(window.start - 1, window.end + 1)]
+    edges = {t for r in live for t in (r.start, r.end) if t is not None}
+    return (all(r.end is not None for r in touched)
+            and window.start not in edges and window.end not in edges)
+
+
+def _finished(all_recordings: list[Recording]) -> list[Recording]:
+    return [r for r in all_recordings if not r.deleted and r.end is not None and r.end - r.start >= 4]
+
+
+def window_from_middle_of_a_recording(all_recordings: list[Recording]) -> TimeWindow:
+    """A window starting halfway through a finished recording and ending inside the next one.
+
+    That recording overlaps the window only partly, so a server that lists only recordings
+    wholly inside the window is caught.
+    """
+    done = _finished(all_recordings)
+    for first, second in zip(done, done[1:]):
+        window = TimeWindow(start=(first.start + first.end) // 2, end=(second.start + second.end) // 2)
+        if window.end > window.start and _unambiguous(all_recordings, window):
+            return window
+    raise PreconditionNotMetError(f"no two consecutive finished recordings to span among {len(done)}")
+
+
+def window_spanning(all_recordings: list[Recording], how_many: int = 5) -> TimeWindow:
+    """A window from the middle of one finished recording to the middle of the ``how_many``-th after it."""
+    done = _finished(all_recordings)
+    for i in range(len(done) - how_many + 1):
+        first, last = done[i], done[i + how_many - 1]
+        window = TimeWindow(start=(first.start + first.end) // 2, end=(last.start + last.end) // 2)
+        if _unambiguous(all_recordings, window):
+            return window
+    raise PreconditionNotMetError(f"no {how_many} consecutive finished recordings among {len(done)}")
+
+
+def window_in_future(now_s: int, offset_s: int = 86_400, length_s: int = 3_600) -> TimeWindow:
+    """A window that starts ``offset_s`` from now."""
+    return TimeWindow(start=now_s + offset_s, end=now_s + offset_s + length_s)
+
+
+def mismatches(expected: list[Recording], listed: list[tuple[int, int]], tolerance_s: int = 1) -> list[str]:
+    """Differences between the spec's recordings and the listed ``[start, end]`` pairs (order ignored)."""
+    remaining = list(listed)
+    problems = []
+    for rec in expected:
+        match = next((p for p in remaining if abs(p[0] - rec.start) <= tolerance_s
+                      and abs(p[1] - (rec.end if rec.end is not None else -1)) <= tolerance_s), None)
+        if match is None:
+            problems.append(f"missing recording {rec.uuid} [{rec.start}, {rec.end}]")
+        else:
+            remaining.remove(match)
+    problems += [f"unexpected entry {list(p)}" for p in remaining]
+    return problems
