@@ -1,0 +1,120 @@
+"""Alert pushes for the alert-validation feature (contract section 6, Issue #29).
+
+Bodies are plain dicts so that invalid ones reach the Web App untouched (no client-side model).
+Published reports are matched to a push by the alert ids it carried: ids are unique per scenario,
+so reports of other producers on a shared broker never count.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from focus_support.models import ALERT_ROUTING_KEY, AlertClass, Severity
+
+ALERT_EXCHANGE = "prisma"
+REPORT_ROUTING_KEY = ALERT_ROUTING_KEY
+ALERT_FIELDS = ("classId", "severity", "dofM", "alertsAmount", "alertIds")
+CLASSES = {"single-channel": AlertClass.SC, "spatial-distribution": AlertClass.SD}
+_OFFSET = re.compile(r"^(\d+) m (before the start of fibre|beyond the end of the fibre)$")
+
+
+def new_alert_ids(count: int) -> list[str]:
+    """Fresh alert ids no other run can produce."""
+    return [f"focus-suite-{uuid.uuid4().hex[:16]}" for _ in range(count)]
+
+
+def class_id(name: str) -> int:
+    """``classId`` for a Gherkin class name (single-channel, spatial-distribution)."""
+    try:
+        return int(CLASSES[name.strip().lower()])
+    except KeyError:
+        raise ValueError(f"unknown alert class {name!r}; known: {', '.join(CLASSES)}") from None
+
+
+def distance_m(phrase: str, fibre_length_m: float) -> int:
+    """``dofM`` for a Gherkin distance: the start/end of the fibre or N m before/beyond it."""
+    text = phrase.strip().lower()
+    last_metre = math.floor(fibre_length_m)  # dofM is whole metres and must not exceed the length
+    if text in ("the start of fibre", "the start of the fibre"):
+        return 0
+    if text == "the end of the fibre":
+        return last_metre
+    match = _OFFSET.match(text)
+    if not match:
+        raise ValueError(f"unknown distance {phrase!r}")
+    metres = int(match.group(1))
+    return -metres if match.group(2).startswith("before") else last_metre + metres
+
+
+def valid_alert(alert_ids: list[str], *, class_id: int = AlertClass.SD, severity: int = Severity.HIGH,
+                dof_m: int = 0) -> dict[str, Any]:
+    """A well-formed push body for the ids (``alertsAmount`` consistent with them)."""
+    return {"classId": int(class_id), "severity": int(severity), "dofM": int(dof_m),
+            "alertsAmount": len(alert_ids), "alertIds": list(alert_ids)}
+
+
+def with_value(body: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    """A copy of the body with one field set to a raw value."""
+    if field not in ALERT_FIELDS:
+        raise ValueError(f"unknown alert field {field!r}; known: {', '.join(ALERT_FIELDS)}")
+    return {**body, field: value}
+
+
+def without(body: dict[str, Any], field: str) -> dict[str, Any]:
+    """A copy of the body lacking one field."""
+    if field not in ALERT_FIELDS:
+        raise ValueError(f"unknown alert field {field!r}; known: {', '.join(ALERT_FIELDS)}")
+    return {k: v for k, v in body.items() if k != field}
+
+
+def parse_int(text: str) -> int:
+    """A Gherkin integer cell such as ``-1``."""
+    return int(text.strip())
+
+
+def _strings_in(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
+def ids_in_report(body: bytes, alert_ids: Iterable[str]) -> set[str]:
+    """Which of the ids a published report names (anywhere in its JSON, or in its text if not JSON)."""
+    wanted = set(alert_ids)
+    try:
+        return wanted & set(_strings_in(json.loads(body)))
+    except ValueError:
+        text = body.decode("utf-8", "replace")
+        return {i for i in wanted if i in text}
+
+
+def reports_per_id(bodies: Iterable[bytes], alert_ids: list[str]) -> Counter[str]:
+    """How many published reports name each id (ids never named count 0)."""
+    counts: Counter[str] = Counter({i: 0 for i in alert_ids})
+    for body in bodies:
+        counts.update(ids_in_report(body, alert_ids))
+    return counts
+
+
+def reports_of(bodies: Iterable[bytes], pushed: dict[str, Any]) -> list[bytes]:
+    """Reports that belong to a push: those naming one of its ids; every report when it had no ids.
+
+    A body without ``alertIds`` cannot be matched by id, so on a shared broker such a scenario
+    counts any report seen on its private queue in its window.
+    """
+    ids = [i for i in pushed.get("alertIds") or [] if isinstance(i, str)] if isinstance(
+        pushed.get("alertIds"), list) else []
+    bodies = list(bodies)
+    if not ids:
+        return bodies
+    return [b for b in bodies if ids_in_report(b, ids)]
