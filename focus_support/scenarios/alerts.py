@@ -20,6 +20,7 @@ ALERT_EXCHANGE = "prisma"
 REPORT_ROUTING_KEY = ALERT_ROUTING_KEY
 ALERT_FIELDS = ("classId", "severity", "dofM", "alertsAmount", "alertIds")
 CLASSES = {"single-channel": AlertClass.SC, "spatial-distribution": AlertClass.SD}
+_OWN_ID_KEYS = ("alertId", "alert_id", "id")
 _OFFSET = re.compile(r"^(\d+) m (before the start of fibre|beyond the end of the fibre)$")
 
 
@@ -89,13 +90,22 @@ def _strings_in(value: Any) -> Iterable[str]:
 
 
 def ids_in_report(body: bytes, alert_ids: Iterable[str]) -> set[str]:
-    """Which of the ids a published report names (anywhere in its JSON, or in its text if not JSON)."""
+    """Which of the ids a published report is about.
+
+    A report names its own id in ``alertId`` (it may also repeat the whole push's ``alertIds``);
+    without that field, any of the ids appearing in its JSON or text counts.
+    """
     wanted = set(alert_ids)
     try:
-        return wanted & set(_strings_in(json.loads(body)))
+        doc = json.loads(body)
     except ValueError:
         text = body.decode("utf-8", "replace")
         return {i for i in wanted if i in text}
+    if isinstance(doc, dict):
+        own = next((doc[k] for k in _OWN_ID_KEYS if isinstance(doc.get(k), str)), None)
+        if own is not None:
+            return wanted & {own}
+    return wanted & set(_strings_in(doc))
 
 
 def reports_per_id(bodies: Iterable[bytes], alert_ids: list[str]) -> Counter[str]:
