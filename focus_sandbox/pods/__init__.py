@@ -1,0 +1,1 @@
+"""Programs the sandbox cluster runs as job pods; stdlib-light so each process stays small."""

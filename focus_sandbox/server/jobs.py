@@ -1,0 +1,185 @@
+"""Create, inspect and cancel streaming jobs (contract section 4).
+
+A configure creates, in order: the RabbitMQ queue, the NodePort Service, the grpc Job and the
+janitor Job. Each created resource is registered for rollback at once, so a failure mid-way leaves
+nothing behind.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+from focus_sandbox.server.broker import Broker, BrokerError
+from focus_sandbox.server.kube import Kube, KubeError, job_finished
+from focus_sandbox.server.registry import JobRecord, Registry
+from focus_sandbox.settings import SandboxConfig
+
+log = logging.getLogger(__name__)
+
+STREAM_HOST = "127.0.0.1"
+NODE_LABEL = {"kubernetes.io/hostname": "sandbox-node"}
+MISSING_NODE_LABEL = {"kubernetes.io/hostname": "decommissioned-worker"}
+
+
+class Unavailable(Exception):
+    """A dependency needed to serve the request is down, or the server is full (-> 503)."""
+
+
+def port_free(port: int) -> bool:
+    """True when nothing listens on 127.0.0.1:port (a listening socket makes bind fail)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((STREAM_HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _env(**values) -> list[dict]:
+    return [{"name": k, "value": str(v)} for k, v in values.items()]
+
+
+class Orchestrator:
+    """Owns the job registry and talks to the cluster and the broker."""
+
+    def __init__(self, config: SandboxConfig, registry: Registry, kube: Kube, broker: Broker):
+        self.config = config
+        self.registry = registry
+        self.kube = kube
+        self.broker = broker
+        self._stop = threading.Event()
+
+    # ---- identifiers -------------------------------------------------------------------------
+    def _new_job_id(self) -> str:
+        if self.config.has("job_id_reused"):
+            return f"{self.registry.generation}-{len(self.registry.live()) + 1}"
+        return f"{self.registry.generation}-{self.registry.next_sequence()}"
+
+    def _reserve_port(self) -> int:
+        """Lowest port from stream_port_base not used by a live job and actually bindable."""
+        with self.registry.lock:
+            used = {r.port for r in self.registry.live()} | self.registry.reserved_ports
+            port = self.config.stream_port_base
+            while port < 65535:
+                if port not in used and port_free(port):
+                    self.registry.reserved_ports.add(port)
+                    return port
+                port += 1
+        raise Unavailable("no free stream port")
+
+    # ---- manifests ---------------------------------------------------------------------------
+    def _service(self, job_id: str, port: int) -> dict:
+        return {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": f"grpc-service-{job_id}", "namespace": self.config.namespace,
+                             "labels": {"app": f"grpc-job-{job_id}", "focus-job-id": job_id}},
+                "spec": {"type": "NodePort", "selector": {"app": f"grpc-job-{job_id}"},
+                         "ports": [{"name": "stream", "protocol": "TCP", "port": port, "targetPort": port}]}}
+
+    def _job(self, name: str, job_id: str, command: list[str], env: list[dict], node: dict) -> dict:
+        return {"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": name, "namespace": self.config.namespace,
+                             "labels": {"app": name, "focus-job-id": job_id}},
+                "spec": {"backoffLimit": 0,
+                         "ttlSecondsAfterFinished": self.config.timings.job_ttl_after_finished_s,
+                         "template": {"metadata": {"labels": {"app": name, "focus-job-id": job_id}},
+                                      "spec": {"restartPolicy": "Never", "nodeSelector": node,
+                                               "containers": [{"name": name.split("-job-")[0],
+                                                               "image": "focus-sandbox:local",
+                                                               "command": command, "env": env}]}}}}
+
+    def _grpc_job(self, job_id: str, port: int, response: dict) -> dict:
+        floats = response["channel_amount"] * max(1, response["frequencies_amount"])
+        env = _env(JOB_ID=job_id, STREAM_HOST=STREAM_HOST, STREAM_PORT=port,
+                   IDLE_TIMEOUT_S=self.config.timings.job_idle_timeout_s, ROW_FLOATS=floats,
+                   LINES_DT=response["lines_dt"])
+        return self._job(f"grpc-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.grpc_job"],
+                         env, NODE_LABEL)
+
+    def _cleanup_job(self, job_id: str, queue: str) -> dict:
+        # The observed janitor script misspells the queue variable, so it never deletes the queue.
+        queue_var = "RABBIT_QEUE" if self.config.has("janitor_keeps_queue") else "RABBIT_QUEUE"
+        env = _env(JOB_ID=job_id, KUBE_API_URL=self.config.kube_api_url, NAMESPACE=self.config.namespace,
+                   RABBITMQ_URL=self.config.rabbitmq_url, POLL_INTERVAL_S=0.25, **{queue_var: queue})
+        node = MISSING_NODE_LABEL if self.config.has("janitor_stuck_pending") else NODE_LABEL
+        return self._job(f"cleanup-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.janitor"],
+                         env, node)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def create(self, response_fields: dict) -> dict:
+        """Create every resource of a new job and return its configure response."""
+        with self.registry.lock:
+            if len(self.registry.live()) >= self.config.capacity:
+                raise Unavailable(f"capacity reached: {self.config.capacity} live jobs; "
+                                  "cancel a job or retry later")
+            job_id = self._new_job_id()
+            port = self._reserve_port()
+        queue = f"grpc-job-{job_id}-{time.time():.6f}"
+        response = {"job_id": job_id, **response_fields, "stream_url": STREAM_HOST, "stream_port": port}
+        undo: list = []
+        try:
+            self.broker.declare_queue(queue)
+            undo.append(lambda: self.broker.delete_queue(queue))
+            self.kube.create_service(self._service(job_id, port))
+            undo.append(lambda: self.kube.delete_service(f"grpc-service-{job_id}"))
+            self.kube.create_job(self._grpc_job(job_id, port, response))
+            undo.append(lambda: self.kube.delete_job(f"grpc-job-{job_id}"))
+            self.kube.create_job(self._cleanup_job(job_id, queue))
+            self.registry.add(JobRecord(job_id=job_id, port=port, queue=queue, response=response))
+        except (BrokerError, KubeError) as exc:
+            self._rollback(job_id, undo)
+            raise Unavailable(f"cannot start job: {exc}") from None
+        finally:
+            with self.registry.lock:
+                self.registry.reserved_ports.discard(port)
+        log.info("job %s created (port %d, queue %s)", job_id, port, queue)
+        return response
+
+    def _rollback(self, job_id: str, undo: list) -> None:
+        for step in reversed(undo):
+            try:
+                step()
+            except (BrokerError, KubeError) as exc:
+                log.error("rollback of job %s incomplete: %s", job_id, exc)
+
+    def readiness(self, rec: JobRecord) -> str:
+        """'ready', 'starting' or 'gone' for a registered job, asking the cluster."""
+        pods = self.kube.list_pods(f"app={rec.grpc_job}")
+        if any((p.get("status") or {}).get("phase") == "Running" for p in pods) and not port_free(rec.port):
+            return "ready"
+        job = self.kube.get_job(rec.grpc_job)
+        if job is None or job_finished(job):
+            self.registry.remove(rec.job_id)
+            return "gone"
+        return "starting"
+
+    def cancel(self, rec: JobRecord) -> None:
+        """Delete the grpc Job; the janitor then removes the service, the queue and itself."""
+        self.kube.delete_job(rec.grpc_job)
+        if self.config.has("metadata_after_cancel"):
+            self.registry.freeze(rec.job_id)
+        else:
+            self.registry.remove(rec.job_id)
+        log.info("job %s cancelled", rec.job_id)
+
+    # ---- background reaper -------------------------------------------------------------------
+    def reap_once(self) -> None:
+        """Forget jobs whose grpc Job finished or vanished (idle timeout, crash, TTL)."""
+        started = time.time()
+        alive = {j["metadata"]["name"] for j in self.kube.list_jobs() if not job_finished(j)}
+        for rec in self.registry.live():
+            if not rec.frozen and rec.registered_at < started and rec.grpc_job not in alive:
+                self.registry.remove(rec.job_id)
+
+    def run_reaper(self, interval_s: float = 1.0) -> None:
+        """Reap periodically until stopped (runs in a daemon thread)."""
+        while not self._stop.wait(interval_s):
+            try:
+                self.reap_once()
+            except KubeError as exc:
+                log.warning("reaper: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,85 @@
+"""Seed the MongoDB recordings index once per database (idempotent).
+
+Layout (contract section 7): ``base_paths`` maps a storage root to a ``<guid>`` collection of
+recordings; ``<guid>-unrecognized_recordings`` holds folders the indexer could not parse.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import uuid
+
+import pymongo
+
+from focus_sandbox.settings import SandboxConfig
+
+log = logging.getLogger(__name__)
+
+RECORDING_COUNT = 300
+RECORDING_SPACING_S = 864   # 300 recordings over the last 3 days
+RECORDING_LENGTH_S = 600    # leaves a gap of 264 s between recordings (historic "no recording" windows)
+INDEXED_FIELDS = ("start_time", "end_time", "uuid", "deleted")
+
+
+def _fiber_metadata(config: SandboxConfig) -> dict:
+    f = config.fibre
+    return {"prr": f.prr, "dx": f.dx, "number_of_channels": f.number_of_channels,
+            "fiber_start_meters": f.fiber_start_meters, "fiber_length_meters": f.fiber_length_meters}
+
+
+def _recordings(config: SandboxConfig, now: dt.datetime) -> list[dict]:
+    first = now - dt.timedelta(seconds=RECORDING_COUNT * RECORDING_SPACING_S)
+    docs = []
+    for i in range(RECORDING_COUNT):
+        start = first + dt.timedelta(seconds=i * RECORDING_SPACING_S)
+        docs.append({"uuid": str(uuid.uuid4()), "start_time": start,
+                     "end_time": start + dt.timedelta(seconds=RECORDING_LENGTH_S),
+                     "deleted": i % 25 == 7, "fiber_metadata": _fiber_metadata(config)})
+    # Still recording: no end_time, started minutes ago.
+    docs.append({"uuid": str(uuid.uuid4()), "start_time": now - dt.timedelta(minutes=5), "deleted": False,
+                 "fiber_metadata": _fiber_metadata(config)})
+    # "Deleted while running": never got an end_time, days old.
+    docs.append({"uuid": str(uuid.uuid4()), "start_time": now - dt.timedelta(days=4, hours=3),
+                 "deleted": True, "fiber_metadata": _fiber_metadata(config)})
+    random.Random(26).shuffle(docs)  # storage order != time order, as on a real indexer
+    return docs
+
+
+def _unrecognized(now: dt.datetime) -> list[dict]:
+    return [{"folder_name": f"/data/recordings/broken_{i:03d}", "file_count": i * 3,
+             "update_time": now - dt.timedelta(hours=i * 7)} for i in range(1, 6)]
+
+
+def _sync_indexes(config: SandboxConfig, col) -> None:
+    """Create the spec indexes; the deleted_index_missing switch drops the one on ``deleted``."""
+    col.create_index([("start_time", pymongo.ASCENDING)])
+    col.create_index([("end_time", pymongo.ASCENDING)])
+    col.create_index([("uuid", pymongo.ASCENDING)], unique=True)
+    if not config.has("deleted_index_missing"):
+        col.create_index([("deleted", pymongo.ASCENDING)])
+        return
+    for name, info in col.index_information().items():
+        if [k for k, _ in info["key"]] == ["deleted"]:
+            col.drop_index(name)
+
+
+def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
+    """Seed the database unless already seeded; return the recordings collection name (guid)."""
+    db = client[config.mongodb_database]
+    base = db["base_paths"].find_one({"is_archive": False})
+    if base:
+        guid = base["guid"]
+        log.info("MongoDB already seeded (recordings collection %s)", guid)
+    else:
+        guid = str(uuid.uuid4())
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        db[guid].insert_many(_recordings(config, now))
+        db[f"{guid}-unrecognized_recordings"].insert_many(_unrecognized(now))
+        db["base_paths"].insert_many([
+            {"base_path": "/data/recordings", "guid": guid, "is_archive": False},
+            {"base_path": "/archive/recordings", "guid": str(uuid.uuid4()), "is_archive": True},
+        ])
+        log.info("MongoDB seeded: %d recordings in %s", RECORDING_COUNT + 2, guid)
+    _sync_indexes(config, db[guid])
+    return guid

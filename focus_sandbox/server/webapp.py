@@ -1,0 +1,172 @@
+"""The Prisma Web App alert API (contract section 6), mounted under /prisma/api."""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from focus_sandbox.server.broker import Broker, BrokerError
+from focus_sandbox.server.http_util import BadJson, BodyTooLarge, error, parse_json, read_body, too_large
+from focus_sandbox.settings import SandboxConfig
+
+COOKIE = "access-token"
+CLASS_IDS = (103, 104)
+FIELDS = ("classId", "severity", "dofM", "alertsAmount", "alertIds")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class AlertError(ValueError):
+    """A push-to-rabbit body violates a rule; carries the offending field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def validate_alert(config: SandboxConfig, body: Any) -> dict:
+    """Return the accepted alert or raise AlertError naming the first offending field."""
+    if not isinstance(body, dict):
+        raise AlertError("body", "body must be a JSON object")
+    for field in FIELDS:
+        if body.get(field) is None and not config.has("alert_missing_fields_accepted"):
+            raise AlertError(field, f"{field} is required")
+    class_id, severity, dof = body.get("classId"), body.get("severity"), body.get("dofM")
+    amount, ids = body.get("alertsAmount"), body.get("alertIds")
+    if class_id is not None and not (_is_int(class_id) and (
+            class_id in CLASS_IDS or config.has("alert_class_id_not_validated"))):
+        raise AlertError("classId", "classId must be 103 (SC) or 104 (SD)")
+    lowest_severity = 0 if config.has("alert_severity_zero_accepted") else 1
+    if severity is not None and not (_is_int(severity) and lowest_severity <= severity <= 3):
+        raise AlertError("severity", "severity must be 1 (low), 2 (medium) or 3 (high)")
+    fibre_m = config.fibre.fiber_length_meters
+    if dof is not None and not (_is_int(dof) and (0 <= dof <= fibre_m or config.has("alert_dof_not_validated"))):
+        raise AlertError("dofM", f"dofM must be an integer in 0..{fibre_m:g} (fibre length)")
+    if ids is not None and not (isinstance(ids, list) and ids
+                                and all(isinstance(i, str) and i.strip() for i in ids)):
+        raise AlertError("alertIds", "alertIds must be a non-empty list of non-empty strings")
+    if amount is not None and not (_is_int(amount) and amount >= 1 and (ids is None or amount == len(ids))):
+        raise AlertError("alertsAmount", "alertsAmount must be >= 1 and equal to len(alertIds)")
+    return {field: body.get(field) for field in FIELDS}
+
+
+class AlertStore:
+    """Alerts pushed per site, in memory (the sandbox web app has no database of its own)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._alerts: dict[str, dict] = {}
+
+    def add(self, records: list[dict]) -> None:
+        with self._lock:
+            for rec in records:
+                self._alerts[rec["alertId"]] = rec
+
+    def list(self, site_id: str) -> list[dict]:
+        with self._lock:
+            return [a for a in self._alerts.values() if a["siteId"] == site_id]
+
+    def delete(self, site_id: str, ids: list[str]) -> list[str]:
+        with self._lock:
+            gone = [i for i in ids if self._alerts.get(i, {}).get("siteId") == site_id]
+            for i in gone:
+                del self._alerts[i]
+            return gone
+
+
+def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
+    """The Prisma Web App FastAPI app (mount it at /prisma/api)."""
+    app = FastAPI(title="Prisma Web App (sandbox)", docs_url=None, redoc_url=None)
+    sessions: dict[str, str] = {}
+    store = AlertStore()
+
+    async def _json(request: Request):
+        try:
+            return parse_json(await read_body(request)), None
+        except BodyTooLarge:
+            return None, too_large()
+        except BadJson as exc:
+            return None, JSONResponse({"error": f"body is not valid JSON: {exc}", "field": "body"}, 400)
+
+    def _user(request: Request) -> str | None:
+        return sessions.get(request.cookies.get(COOKIE, ""))
+
+    def _guard(request: Request, site_id: str) -> JSONResponse | None:
+        if _user(request) is None:
+            return error(401, "Not authenticated: missing or invalid access-token cookie")
+        if site_id != config.site_id:
+            return error(404, f"Unknown site {site_id!r}")
+        return None
+
+    @app.post("/auth/login", status_code=201)
+    async def login(request: Request) -> JSONResponse:
+        """Log in; sets the access-token cookie."""
+        body, failure = await _json(request)
+        if failure:
+            return failure
+        user = body.get("username") if isinstance(body, dict) else None
+        password = body.get("password") if isinstance(body, dict) else None
+        known = config.web_app_users.get(user) if isinstance(user, str) else None
+        if known is None or not isinstance(password, str) or not secrets.compare_digest(
+                password.encode(), known.password.encode()):
+            return error(401, "Invalid username or password")
+        token = secrets.token_urlsafe(24)
+        sessions[token] = user
+        resp = JSONResponse({"username": user, "can_delete": known.can_delete}, status_code=201)
+        resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/")
+        return resp
+
+    @app.post("/{site_id}/api/push-to-rabbit", status_code=201)
+    async def push_to_rabbit(site_id: str, request: Request) -> JSONResponse:
+        """Validate an alert and publish one message per alert id on exchange 'prisma'."""
+        denied = _guard(request, site_id)
+        if denied:
+            return denied
+        body, failure = await _json(request)
+        if failure:
+            return failure
+        try:
+            alert = validate_alert(config, body)
+        except AlertError as exc:
+            return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
+        now = time.time()
+        messages = [{**alert, "alertId": alert_id, "siteId": site_id, "timestamp": now}
+                    for alert_id in alert["alertIds"] or []]
+        if config.has("alerts_published_twice"):
+            messages = [m for m in messages for _ in range(2)]
+        try:
+            await run_in_threadpool(broker.publish_alerts, messages)
+        except BrokerError as exc:
+            return error(503, f"{exc}; alert not published")
+        store.add([{k: v for k, v in m.items() if k != "alertIds"} for m in messages])
+        return JSONResponse(alert, status_code=201)
+
+    @app.get("/{site_id}/api/alert")
+    def list_alerts(site_id: str, request: Request) -> JSONResponse:
+        """Alerts pushed to this site."""
+        return _guard(request, site_id) or JSONResponse(store.list(site_id))
+
+    @app.delete("/{site_id}/api/alert/delete")
+    async def delete_alerts(site_id: str, request: Request) -> JSONResponse:
+        """Delete alerts by id (users without delete permission get 403)."""
+        denied = _guard(request, site_id)
+        if denied:
+            return denied
+        if not config.web_app_users[_user(request)].can_delete:
+            return error(403, "This user may not delete alerts")
+        body, failure = await _json(request)
+        if failure:
+            return failure
+        ids = body.get("alertIds") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return JSONResponse({"error": "alertIds must be a list of strings", "field": "alertIds"}, 400)
+        return JSONResponse({"deleted": store.delete(site_id, ids)})
+
+    return app
