@@ -1,0 +1,118 @@
+"""The machine-readable record of a run: one entry per scenario, written while the run goes on.
+
+Triage reads only this file (``reports/run-results.json``), so its classes come from what the run
+itself observed (typed exceptions, tags), never from re-parsing console output.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from focus_support.reporting.redaction import redact
+from focus_support.reporting.statuses import Outcome
+from focus_support.reporting.tags import TagInfo
+
+RECORD_FILE = "run-results.json"
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class ScenarioRecord:
+    """What one scenario did, enough to classify it after the run."""
+
+    feature: str
+    scenario: str
+    location: str
+    status: str                      # Allure status: passed, failed, broken, skipped
+    kind: str                        # statuses.KIND_*: assertion, infrastructure, error, pending...
+    tags: list[str] = field(default_factory=list)
+    error_type: str | None = None    # exception class
+    infrastructure: bool = False     # the exception is an InfrastructureError
+    assertion: bool = False          # the exception is an AssertionError
+    hook: str | None = None          # the hook that failed, if one did
+    failing_step: str | None = None
+    error_line: str | None = None    # first line of the error message
+    issues: list[str] = field(default_factory=list)
+    own_issues: list[str] = field(default_factory=list)
+    known_bug: bool = False
+    needs_verification: bool = False
+    severity: str = "normal"
+    priority: str = "MEDIUM"
+    duration_s: float = 0.0
+    category: str | None = None      # filled by triage.classify
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ScenarioRecord":
+        """Rebuild a record from its JSON form, ignoring unknown keys."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def first_line(message: str | None) -> str | None:
+    """The first non-blank line of a message, stripped."""
+    for line in (message or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return None
+
+
+def make_record(*, feature: str, scenario: str, location: str, outcome: Outcome, info: TagInfo,
+                duration_s: float = 0.0) -> ScenarioRecord:
+    """Build a (redacted) record from a scenario's outcome and tag meaning."""
+    exc = outcome.exception
+    return ScenarioRecord(
+        feature=feature,
+        scenario=scenario,
+        location=location,
+        status=outcome.status,
+        kind=outcome.kind,
+        tags=list(info.tags),
+        error_type=outcome.error_type,
+        infrastructure=outcome.kind == "infrastructure",
+        assertion=isinstance(exc, AssertionError),
+        hook=outcome.hook,
+        failing_step=outcome.step if outcome.kind not in ("passed", "skipped") else None,
+        error_line=redact(first_line(outcome.message)),
+        issues=list(info.issues),
+        own_issues=list(info.own_issues),
+        known_bug=info.known_bug,
+        needs_verification=info.needs_verification,
+        severity=info.severity,
+        priority=info.priority,
+        duration_s=round(duration_s, 3),
+    )
+
+
+class RunRecordWriter:
+    """Keeps the run's records and rewrites the file after each scenario (a crash keeps the rest)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.records: list[ScenarioRecord] = []
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write()
+
+    def add(self, record: ScenarioRecord) -> None:
+        """Append a record and persist the whole run so far."""
+        self.records.append(record)
+        self._write()
+
+    def _write(self) -> None:
+        doc = {"schema": SCHEMA_VERSION, "records": [asdict(r) for r in self.records]}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".run-results-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(doc, out, indent=1, ensure_ascii=False)
+        os.replace(tmp, self.path)
+
+
+def load_records(path: Path | str) -> list[ScenarioRecord]:
+    """Read the records of a run; an absent file means the run recorded nothing."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return [ScenarioRecord.from_dict(r) for r in doc.get("records", [])]
