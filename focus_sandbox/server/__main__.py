@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)  # pika logs every connection at INFO
     config = SandboxConfig.read(args.config)
     logging.getLogger(__name__).info("profile %s, defects %s", config.profile, config.defects or "none")
     # h11_max_incomplete_event_size bounds header size; timeout_keep_alive stops idle sockets piling up.

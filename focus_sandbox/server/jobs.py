@@ -7,10 +7,13 @@ nothing behind.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
+from pathlib import Path
 
+import focus_sandbox
 from focus_sandbox.server.broker import Broker, BrokerError
 from focus_sandbox.server.kube import Kube, KubeError, job_finished
 from focus_sandbox.server.registry import JobRecord, Registry
@@ -38,8 +41,13 @@ def port_free(port: int) -> bool:
     return True
 
 
+# Pods run ``python -m focus_sandbox.pods...``: make the package importable whatever their cwd is.
+_PACKAGE_ROOT = str(Path(focus_sandbox.__file__).resolve().parent.parent)
+
+
 def _env(**values) -> list[dict]:
-    return [{"name": k, "value": str(v)} for k, v in values.items()]
+    path = os.pathsep.join(p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")) if p)
+    return [{"name": k, "value": str(v)} for k, v in values.items()] + [{"name": "PYTHONPATH", "value": path}]
 
 
 class Orchestrator:
