@@ -1,0 +1,187 @@
+"""``SuiteContext``: one per run, built from an ``Environment``, with lazily created clients.
+
+The behave hooks hold one; steps reach clients through it and keep per-scenario data in a
+``ScenarioState``. Nothing here is global, so two contexts (e.g. two tests) never share state.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from focus_support.cleanup import CleanupReport, JobTracker
+from focus_support.clients import FocusClient, WebAppClient
+from focus_support.config import Environment, load_environment
+from focus_support.errors import CleanupError
+from focus_support.k8s import KubernetesManager
+from focus_support.models import ConfigureRequest, ConfigureResponse
+from focus_support.mongo import MongoDBManager
+from focus_support.preflight import PreflightReport, run_preflight
+from focus_support.rabbit import Consumer, Publisher, RabbitManagement, listen_to_prisma
+from focus_support.rate_limiter import RateLimiter
+from focus_support.recording import Recorder
+from focus_support.scenario_state import ScenarioState
+
+log = logging.getLogger(__name__)
+
+
+class SuiteContext:
+    """Clients and trackers of one run against one environment."""
+
+    def __init__(self, environment: Environment, *, recorder: Recorder | None = None) -> None:
+        self.environment = environment
+        self.recorder = recorder or Recorder()      # the scenario's exchanges (attached to the report)
+        self.infra_recorder = Recorder()            # polling of the broker's management API: kept apart
+        self._cache: dict[str, Any] = {}
+        self._closers: list[Any] = []
+        self._preflight: PreflightReport | None = None
+
+    @classmethod
+    def load(cls, env_name: str | None = None) -> "SuiteContext":
+        """Build from ``-D env=``/``FOCUS_ENV`` (default ``local``)."""
+        return cls(load_environment(env_name))
+
+    def _lazy(self, key: str, factory: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = factory()
+            self._closers.append(self._cache[key])
+        return self._cache[key]
+
+    # --- clients ---------------------------------------------------------------------------
+    @property
+    def focus(self) -> FocusClient:
+        """The Focus Server client (recorded on the scenario recorder)."""
+        s = self.environment.focus_server
+        return self._lazy("focus", lambda: FocusClient(s.url, timeout_s=s.timeout_s, verify=s.tls_verify,
+                                                       recorder=self.recorder))
+
+    def new_focus_client(self, limiter: RateLimiter | None = None, **kwargs: Any) -> FocusClient:
+        """A separate Focus client (own session), e.g. rate limited for load scenarios; caller closes it."""
+        s = self.environment.focus_server
+        return FocusClient(s.url, timeout_s=s.timeout_s, verify=s.tls_verify, recorder=self.recorder,
+                           limiter=limiter, **kwargs)
+
+    def new_web_app(self) -> WebAppClient:
+        """A fresh, anonymous Web App client (own cookie jar); caller closes it."""
+        s = self.environment.web_app
+        return WebAppClient(s.url, s.site_id, timeout_s=s.timeout_s, verify=s.tls_verify, recorder=self.recorder)
+
+    @property
+    def web_app(self) -> WebAppClient:
+        """A Web App client logged in as the environment's user."""
+        def make() -> WebAppClient:
+            client = self.new_web_app()
+            user = self.environment.web_app.user
+            client.login(user.username, user.password)
+            return client
+        return self._lazy("web_app", make)
+
+    @property
+    def k8s(self) -> KubernetesManager:
+        """The cluster through whichever route works."""
+        return self._lazy("k8s", lambda: KubernetesManager(self.environment.kubernetes))
+
+    @property
+    def mongo(self) -> MongoDBManager:
+        """The recordings index (outages act through ``k8s``)."""
+        return self._lazy("mongo", lambda: MongoDBManager.from_settings(self.environment.mongodb, k8s=self.k8s))
+
+    @property
+    def rabbit_management(self) -> RabbitManagement:
+        """The broker's management API."""
+        r = self.environment.rabbitmq
+        return self._lazy("rabbit_management", lambda: RabbitManagement(
+            r.management_url, r.user, r.password, verify=r.tls_verify, recorder=self.infra_recorder))
+
+    @property
+    def rabbit_url(self) -> str:
+        """The AMQP URL (holds the password: never log it)."""
+        return self.environment.rabbitmq.url.get_secret_value()
+
+    def publisher(self) -> Publisher:
+        """A confirmed publisher on the ``prisma`` exchange; caller closes it."""
+        r = self.environment.rabbitmq
+        return Publisher(self.rabbit_url, r.exchange, heartbeat_s=r.heartbeat_s)
+
+    def listen_to_prisma(self, binding_keys: list[str] | None = None, **options: Any) -> Consumer:
+        """A started temporary queue bound to ``prisma``; caller closes it."""
+        return listen_to_prisma(self.rabbit_url, binding_keys, heartbeat_s=self.environment.rabbitmq.heartbeat_s,
+                                **options)
+
+    @property
+    def jobs(self) -> JobTracker:
+        """The run's job tracker."""
+        def make() -> JobTracker:
+            k8s = self.k8s if self.k8s.configured_routes else None
+            return JobTracker(self.focus, k8s, self.rabbit_management, self.environment.timings.cleanup_timeout_s)
+        return self._lazy("jobs", make)
+
+    # --- run and scenario lifecycle --------------------------------------------------------
+    def preflight(self, refresh: bool = False) -> PreflightReport:
+        """Check every dependency once per run (``refresh`` re-checks)."""
+        if self._preflight is None or refresh:
+            self._preflight = run_preflight(self)
+        return self._preflight
+
+    def skip_reason(self, tags: list[str]) -> str | None:
+        """Why a scenario with these tags cannot run here (class not allowed, dependency missing)."""
+        return self.preflight().skip_reason(tags, allowed=self.environment.allows)
+
+    def new_scenario(self, name: str = "", tags: list[str] | None = None) -> ScenarioState:
+        """Fresh state for a scenario; starts a new exchange list."""
+        self.recorder.reset()
+        return ScenarioState(name=name, tags=list(tags or []))
+
+    def start_job(self, state: ScenarioState, request: ConfigureRequest) -> ConfigureResponse:
+        """Configure a job and register it for cleanup the moment its id is known."""
+        response = self.focus.send_configure(request)
+        state.remember(response, request.to_wire())
+        state.configure_request = request
+        self.register_job_from(state, response)
+        from focus_support.clients import expect_json, is_waiting_for_fibre
+        from focus_support.errors import PreconditionNotMetError
+
+        if is_waiting_for_fibre(response):
+            raise PreconditionNotMetError("Focus Server is waiting for fibre")
+        state.configure_response = expect_json(response, ConfigureResponse)
+        return state.configure_response
+
+    def register_job_from(self, state: ScenarioState, response: Any) -> str | None:
+        """If a response created a job (a ``job_id`` in its body), register it; returns the id."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        job_id = body.get("job_id") if isinstance(body, dict) else None
+        if isinstance(job_id, str) and job_id:
+            self.jobs.register(job_id)
+            if job_id not in state.created_job_ids:
+                state.created_job_ids.append(job_id)
+            return job_id
+        return None
+
+    def finish_scenario(self, state: ScenarioState) -> CleanupReport:
+        """Undo the scenario (its cleanup stack, then its jobs) even after a failure; collect exchanges."""
+        errors: list[str] = []
+        try:
+            state.cleanup.run_all()
+        except CleanupError as exc:
+            errors.append(str(exc))
+        report = self.jobs.cleanup_scenario() if "jobs" in self._cache or state.created_job_ids else CleanupReport()
+        report.errors = errors + report.errors
+        state.cleanup_report = report
+        state.exchanges = self.recorder.reset()
+        return report
+
+    def sweep(self) -> CleanupReport:
+        """End of run: clean every job of the run that is still around."""
+        return self.jobs.sweep() if "jobs" in self._cache else CleanupReport()
+
+    def close(self) -> None:
+        """Close every client that was created."""
+        for resource in reversed(self._closers):
+            try:
+                resource.close()
+            except Exception:  # closing is best effort at the end of a run
+                log.debug("closing %r failed", resource, exc_info=True)
+        self._closers.clear()
+        self._cache.clear()

@@ -1,0 +1,153 @@
+"""PyHamcrest matchers for the domain, whose mismatch text shows the whole exchange or resource names."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+from hamcrest.core.base_matcher import BaseMatcher
+from hamcrest.core.description import Description
+
+from focus_support.clients.base import describe_response
+from focus_support.models import ErrorBody
+
+JOB_ID = re.compile(r"^[0-9]+-[0-9]+$")
+
+
+def _body(item: Any) -> Any:
+    if isinstance(item, requests.Response):
+        try:
+            return item.json()
+        except ValueError:
+            return item.text
+    return item
+
+
+class HasStatus(BaseMatcher[requests.Response]):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    def _matches(self, item: Any) -> bool:
+        return isinstance(item, requests.Response) and item.status_code == self.status
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(f"an HTTP response with status {self.status}")
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        if not isinstance(item, requests.Response):
+            mismatch_description.append_text(f"was not a response: {item!r}")
+            return
+        mismatch_description.append_text(f"got status {item.status_code}:\n{describe_response(item)}")
+
+
+def has_status(status: int) -> HasStatus:
+    """Response with this status; a mismatch shows method, URL, request body and response body."""
+    return HasStatus(status)
+
+
+class NamesField(BaseMatcher[Any]):
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.parts = field.split(".")
+
+    def _named(self, item: Any) -> list[list[str]]:
+        body = _body(item)
+        try:
+            error = ErrorBody.model_validate(body)
+        except ValueError:
+            return []
+        if isinstance(error.detail, list):
+            return [[str(p) for p in issue.loc if p != "body"] for issue in error.detail]
+        text = error.message
+        return [[text]] if text else []
+
+    def _matches(self, item: Any) -> bool:
+        for loc in self._named(item):
+            if loc[: len(self.parts)] == self.parts or self.field in loc:
+                return True
+            if len(loc) == 1 and re.search(rf"\b{re.escape(self.field)}\b", loc[0]):  # a plain-text message
+                return True
+        return False
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(f"an error whose detail names the field '{self.field}'")
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        named = [".".join(loc) for loc in self._named(item)]
+        mismatch_description.append_text(f"it named {named or 'no field'}")
+        if isinstance(item, requests.Response):
+            mismatch_description.append_text(f"\n{describe_response(item)}")
+
+
+def names_field(field: str) -> NamesField:
+    """A 422 ``detail`` (or a 400 message) naming the field (dotted paths such as ``channels.min`` allowed)."""
+    return NamesField(field)
+
+
+class HasErrorContaining(BaseMatcher[Any]):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _message(self, item: Any) -> str:
+        try:
+            return ErrorBody.model_validate(_body(item)).message
+        except ValueError:
+            return str(_body(item))
+
+    def _matches(self, item: Any) -> bool:
+        return self.text.lower() in self._message(item).lower()
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(f"an error message containing {self.text!r}")
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        mismatch_description.append_text(f"the message was {self._message(item)!r}")
+        if isinstance(item, requests.Response):
+            mismatch_description.append_text(f"\n{describe_response(item)}")
+
+
+def has_error_containing(text: str) -> HasErrorContaining:
+    """An ``error``/``detail`` message containing the text (case-insensitive)."""
+    return HasErrorContaining(text)
+
+
+class IsJobId(BaseMatcher[Any]):
+    def _matches(self, item: Any) -> bool:
+        return isinstance(item, str) and bool(JOB_ID.match(item))
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text("a job id like '31-3633' (digits-digits)")
+
+
+def is_job_id() -> IsJobId:
+    """A string of the job id shape ``^[0-9]+-[0-9]+$``."""
+    return IsJobId()
+
+
+class NoResourcesForJob(BaseMatcher[str]):
+    def __init__(self, k8s: Any, management: Any = None) -> None:
+        self.k8s = k8s
+        self.management = management
+        self._left: dict[str, list[str]] = {}
+
+    def _remaining(self, job_id: str) -> list[str]:
+        names = self.k8s.job_resources(job_id).names() if self.k8s is not None else []
+        if self.management is not None:
+            names += [f"queue/{q}" for q in self.management.job_queues(job_id)]
+        return names
+
+    def _matches(self, item: Any) -> bool:
+        self._left[item] = self._remaining(item)
+        return not self._left[item]
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text("a job with no job, pod, service or queue left")
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        left = self._left.get(item) or self._remaining(item)
+        mismatch_description.append_text(f"job {item} still has: {', '.join(left)}")
+
+
+def no_resources_for_job(k8s: Any, management: Any = None) -> NoResourcesForJob:
+    """Matches a job id when the cluster (and broker, if given) hold nothing of it; mismatch names what is left."""
+    return NoResourcesForJob(k8s, management)
