@@ -1,0 +1,9 @@
+"""Make the repository importable for these tests however pytest is invoked."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
