@@ -51,7 +51,9 @@ def generate_report(results: Path | str, report: Path | str, history: Path | str
     _copy_tree(history, results / "history")
     _set_build_order(results, history)
     cmd = [str(allure_binary()), "generate", str(results), "--clean", "-o", str(report)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    # ALLURE_NO_ANALYTICS: no call home while generating, no tracking script in the report
+    env = {**os.environ, "ALLURE_NO_ANALYTICS": "true"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
     if done.returncode != 0 or not (report / "index.html").exists():
         raise MisconfiguredError(f"allure generate failed (exit {done.returncode}): "
                                  f"{(done.stderr or done.stdout).strip()[-2000:]}")

@@ -94,23 +94,27 @@ def environment_properties(extra: Mapping[str, str] | None = None) -> dict[str, 
     return {k: redact(str(v)) for k, v in props.items()}
 
 
+def _int(value: str | None) -> int | str | None:
+    return int(value) if value and value.isdigit() else value
+
+
 def executor_from_ci(environ: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """Allure executor info from the CI's variables, or None outside CI."""
     e = os.environ if environ is None else environ
     if e.get("GITHUB_ACTIONS") == "true":
         server, repo, run_id = e.get("GITHUB_SERVER_URL", ""), e.get("GITHUB_REPOSITORY", ""), e.get("GITHUB_RUN_ID", "")
         return {"name": "GitHub Actions", "type": "github", "buildName": f"{e.get('GITHUB_WORKFLOW', '')} #{e.get('GITHUB_RUN_NUMBER', '')}",
-                "buildOrder": e.get("GITHUB_RUN_NUMBER"), "buildUrl": f"{server}/{repo}/actions/runs/{run_id}"}
+                "buildOrder": _int(e.get("GITHUB_RUN_NUMBER")), "buildUrl": f"{server}/{repo}/actions/runs/{run_id}"}
     if e.get("GITLAB_CI"):
         return {"name": "GitLab CI", "type": "gitlab", "buildName": f"{e.get('CI_JOB_NAME', '')} #{e.get('CI_PIPELINE_IID', '')}",
-                "buildOrder": e.get("CI_PIPELINE_IID"), "buildUrl": e.get("CI_JOB_URL") or e.get("CI_PIPELINE_URL")}
+                "buildOrder": _int(e.get("CI_PIPELINE_IID")), "buildUrl": e.get("CI_JOB_URL") or e.get("CI_PIPELINE_URL")}
     if e.get("JENKINS_URL") or e.get("BUILD_URL"):
         return {"name": "Jenkins", "type": "jenkins", "buildName": e.get("BUILD_TAG") or e.get("JOB_NAME"),
                 "buildOrder": e.get("BUILD_NUMBER"), "buildUrl": e.get("BUILD_URL")}
     if e.get("CI", "").lower() in ("true", "1", "yes"):
         return {"name": e.get("CI_NAME", "CI"), "type": "ci",
                 "buildName": e.get("CI_BUILD_NAME") or e.get("BUILD_NAME") or "CI run",
-                "buildOrder": e.get("CI_BUILD_NUMBER") or e.get("BUILD_NUMBER")}
+                "buildOrder": _int(e.get("CI_BUILD_NUMBER") or e.get("BUILD_NUMBER"))}
     return None
 
 
@@ -141,4 +145,7 @@ def write_results_metadata(results_dir: Path | str, environ: Mapping[str, str] |
     executor = executor_from_ci(environ)
     if executor:
         executor = {k: redact(str(v)) for k, v in executor.items() if v}
+        order = str(executor.get("buildOrder", ""))
+        if order.isdigit():
+            executor["buildOrder"] = int(order)  # Allure orders the trend by this number
         (results / "executor.json").write_text(json.dumps(executor, indent=1), encoding="utf-8")

@@ -126,11 +126,12 @@ def make_project(root: Path, features: dict[str, str], steps: str = STEPS, hooks
     return root
 
 
-def run_behave(root: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 120) -> TinyRun:
+def run_behave(root: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 120,
+               capture: bool = False) -> TinyRun:
     """Run behave on the project in a child process (so Allure's plugin registry is fresh)."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB", "JENKINS"))}
     environ.update({"PYTHONPATH": str(REPO), "CI": ""})
     environ.update(env or {})
-    done = subprocess.run([sys.executable, "-m", "behave", "--no-capture", *args, "features"], cwd=root,
+    done = subprocess.run([sys.executable, "-m", "behave", *([] if capture else ["--no-capture"]), *args, "features"], cwd=root,
                           env=environ, capture_output=True, text=True, timeout=timeout_s)
     return TinyRun(root, done.returncode, done.stdout + done.stderr)
