@@ -1,12 +1,11 @@
 """Faults for the resilience features: stopping a component Deployment, dropping broker connections,
-and a broker client that must reconnect without losing a confirmed message (seed section 1.5).
+and a durable queue that shows whether a confirmed message was lost (seed section 1.5).
 
 Faults act through the cluster exactly as on staging (scale the ``rabbitmq`` / ``mongodb``
 Deployment to 0 and back), and every fault registers its own undo at the moment it happens.
 """
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,20 +15,12 @@ from urllib.parse import quote
 
 import pika
 import pika.exceptions
-import requests
 from pymongo.errors import PyMongoError
 
-from focus_support.errors import InfrastructureError, UnreachableError
+from focus_support.errors import InfrastructureError
 from focus_support.k8s import KubernetesManager
+from focus_support.rabbit import Publisher, RabbitManagement, connection_parameters
 from focus_support.waiting import wait_for_infra
-
-log = logging.getLogger(__name__)
-
-# Errors that mean "the connection or channel is gone": the client reconnects on these.
-_CONNECTION_LOST = (pika.exceptions.AMQPConnectionError, pika.exceptions.ConnectionClosed,
-                    pika.exceptions.ChannelClosed, pika.exceptions.ChannelWrongStateError,
-                    pika.exceptions.StreamLostError, OSError)
-
 
 # --- component outages ----------------------------------------------------------------------------
 @dataclass
@@ -65,146 +56,89 @@ def wait_until_usable(probe: Callable[[], Any], timeout_s: float, what: str) -> 
 
 
 # --- broker connection resets ---------------------------------------------------------------------
+def drop_all_connections(management: RabbitManagement, reason: str = "focus-suite connection reset") -> list[str]:
+    """Close every client connection from the broker side (a connection reset); returns their names."""
+    response = management.http.request("GET", "connections")
+    if response.status_code != 200:
+        raise InfrastructureError(f"rabbitmq management GET /api/connections -> {response.status_code}")
+    dropped = []
+    for name in (c["name"] for c in response.json()):
+        closed = management.http.request("DELETE", f"connections/{quote(name, safe='')}",
+                                          headers={"X-Reason": reason})
+        if closed.status_code in (200, 204, 404):  # 404: it closed by itself meanwhile
+            dropped.append(name)
+        else:
+            raise InfrastructureError(f"rabbitmq management could not close connection {name}: "
+                                      f"{closed.status_code}")
+    return dropped
+
+
+# --- confirmed messages on a durable queue ----------------------------------------------------------
 @dataclass
-class BrokerManagement:
-    """The RabbitMQ management API: enough to see and drop client connections."""
+class DurableQueueProbe:
+    """A private durable queue fed by the library's confirming ``Publisher`` (default exchange).
 
-    url: str
-    user: str
-    password: str
-    verify: bool = True
-    timeout_s: float = 10.0
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        try:
-            return requests.request(method, self.url.rstrip("/") + path, auth=(self.user, self.password),
-                                    verify=self.verify, timeout=self.timeout_s, **kwargs)
-        except requests.RequestException as exc:
-            raise UnreachableError(f"RabbitMQ management {method} {path}: {type(exc).__name__}") from None
-
-    def connections(self) -> list[str]:
-        """Names of the client connections the broker holds."""
-        response = self._request("GET", "/api/connections")
-        if response.status_code != 200:
-            raise UnreachableError(f"RabbitMQ management GET /api/connections -> {response.status_code}")
-        return [c["name"] for c in response.json()]
-
-    def drop_all_connections(self, reason: str = "focus-suite connection reset") -> list[str]:
-        """Close every client connection from the broker side (a connection reset); returns their names."""
-        dropped = []
-        for name in self.connections():
-            response = self._request("DELETE", f"/api/connections/{quote(name, safe='')}",
-                                     headers={"X-Reason": reason})
-            if response.status_code in (200, 204, 404):  # 404: it closed meanwhile
-                dropped.append(name)
-        return dropped
-
-
-# --- a reconnecting, confirming broker client ------------------------------------------------------
-@dataclass
-class ConfirmingClient:
-    """Publishes persistent messages to its own durable queue with publisher confirms.
-
-    On a lost connection it reconnects with exponential backoff until ``reconnect_timeout_s``,
-    re-declares its queue and publishes the message again (at-least-once: a message whose confirm
-    was lost may arrive twice, never zero times once confirmed).
+    The publisher is the client under test: it must reconnect by itself after a reset or a broker
+    restart. The queue is only read at the end, so the broker has to keep what it confirmed.
     """
 
     url: str
-    reconnect_timeout_s: float
+    publisher: Publisher
     queue: str = field(default_factory=lambda: f"focus-suite-resilience-{uuid.uuid4().hex[:12]}")
     confirmed: list[str] = field(default_factory=list)
-    reconnects: int = 0
-    _conn: Any = None
-    _channel: Any = None
 
-    def _params(self) -> pika.URLParameters:
-        params = pika.URLParameters(self.url)
-        params.connection_attempts = 1
-        params.socket_timeout = 3
-        params.heartbeat = 10
-        return params
+    @classmethod
+    def create(cls, url: str, heartbeat_s: int, reconnect_timeout_s: float) -> "DurableQueueProbe":
+        """Declare the queue and open the publisher (caller registers :meth:`close` at once)."""
+        publisher = Publisher(url, "", declare_exchange=False, heartbeat_s=heartbeat_s,
+                              reconnect_timeout_s=reconnect_timeout_s)
+        probe = cls(url=url, publisher=publisher)
+        probe._on_fresh_channel(lambda ch: ch.queue_declare(queue=probe.queue, durable=True))
+        return probe
 
-    def connect(self) -> None:
-        """Open a connection and channel in confirm mode and declare the durable queue."""
-        self._conn = pika.BlockingConnection(self._params())
-        self._channel = self._conn.channel()
-        self._channel.confirm_delivery()
-        self._channel.queue_declare(queue=self.queue, durable=True)
-
-    def _reconnect(self) -> None:
-        self.close_connection()
-        delay, deadline = 0.2, time.monotonic() + self.reconnect_timeout_s
-        while True:
-            try:
-                self.connect()
-                self.reconnects += 1
-                return
-            except _CONNECTION_LOST as exc:
-                if time.monotonic() + delay > deadline:
-                    raise UnreachableError(f"broker client could not reconnect within "
-                                           f"{self.reconnect_timeout_s:g} s: {type(exc).__name__}") from None
-                time.sleep(delay)  # backoff between reconnect attempts, bounded by the deadline
-                delay = min(delay * 2, 2.0)
+    def _on_fresh_channel(self, action: Callable[[Any], Any]) -> Any:
+        conn = pika.BlockingConnection(connection_parameters(self.url))
+        try:
+            return action(conn.channel())
+        finally:
+            if conn.is_open:
+                conn.close()
 
     def publish(self, count: int) -> list[str]:
-        """Publish ``count`` messages, each retried over reconnects until confirmed; returns their ids."""
-        ids = []
-        for _ in range(count):
-            message_id = uuid.uuid4().hex
-            while True:
-                try:
-                    if self._channel is None or not self._channel.is_open:
-                        self._reconnect()
-                    self._channel.basic_publish(
-                        "", self.queue, message_id.encode(),
-                        pika.BasicProperties(delivery_mode=2, message_id=message_id), mandatory=True)
-                    break  # basic_publish returns only once the broker confirmed it
-                except _CONNECTION_LOST:
-                    self._reconnect()
-            self.confirmed.append(message_id)
-            ids.append(message_id)
+        """Publish ``count`` persistent messages, each returning only once the broker confirmed it."""
+        ids = [self.publisher.publish(self.queue, uuid.uuid4().hex.encode()) for _ in range(count)]
+        self.confirmed += ids
         return ids
 
+    @property
+    def reconnects(self) -> int:
+        """How often the publisher replaced a lost connection."""
+        return self.publisher.conn.reconnects
+
     def queued_ids(self) -> list[str]:
-        """Every message body on the queue, taken with a fresh connection (acked: this drains it)."""
-        conn = pika.BlockingConnection(self._params())
-        try:
-            channel = conn.channel()
-            bodies = []
+        """Message ids on the queue, taken with a fresh connection (acknowledged: this drains it)."""
+        def drain(channel: Any) -> list[str]:
+            ids = []
             while True:
-                method, _, body = channel.basic_get(self.queue, auto_ack=True)
+                method, props, _ = channel.basic_get(self.queue, auto_ack=True)
                 if method is None:
-                    return bodies
-                bodies.append(body.decode())
-        finally:
-            conn.close()
+                    return ids
+                ids.append(props.message_id)
+        return self._on_fresh_channel(drain)
 
-    def close_connection(self) -> None:
-        """Close the client's connection if it is still open (best effort: it may be dead already)."""
-        conn, self._conn, self._channel = self._conn, None, None
-        if conn is not None and conn.is_open:
-            try:
-                conn.close()
-            except _CONNECTION_LOST:
-                log.debug("broker client connection was already gone")
-
-    def delete_queue(self) -> None:
-        """Remove the client's queue (cleanup)."""
-        conn = pika.BlockingConnection(self._params())
-        try:
-            conn.channel().queue_delete(queue=self.queue)
-        finally:
-            conn.close()
+    def close(self) -> None:
+        """Close the publisher and delete the queue (cleanup)."""
+        self.publisher.close()
+        self._on_fresh_channel(lambda ch: ch.queue_delete(queue=self.queue))
 
 
-def lost_confirmed(client: ConfirmingClient, timeout_s: float, interval_s: float = 0.2) -> list[str]:
+def lost_confirmed(probe: DurableQueueProbe, timeout_s: float, interval_s: float = 0.2) -> list[str]:
     """Confirmed message ids that do not show up on the queue within the deadline (empty: none lost)."""
     seen: set[str] = set()
     deadline = time.monotonic() + timeout_s
     while True:
-        seen.update(client.queued_ids())
-        missing = [m for m in client.confirmed if m not in seen]
+        seen.update(probe.queued_ids())
+        missing = [m for m in probe.confirmed if m not in seen]
         if not missing or time.monotonic() >= deadline:
             return missing
         time.sleep(interval_s)  # poll interval of a bounded wait
