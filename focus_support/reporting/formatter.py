@@ -29,7 +29,8 @@ from focus_support.reporting.triage import PRODUCT_KNOWN, classify
 
 # The listener of the running formatter, for evidence attachments (None outside a behave run).
 ACTIVE: "FocusAllureListener | None" = None
-_REPLACED_LABELS = {LabelType.SEVERITY, LabelType.EPIC, LabelType.FEATURE, LabelType.STORY}
+_REPLACED_LABELS = {LabelType.SEVERITY, LabelType.EPIC, LabelType.FEATURE, LabelType.STORY,
+                    LabelType.PARENT_SUITE, LabelType.SUITE}
 
 
 def _details(outcome: Outcome, prefix: str | None = None) -> StatusDetails | None:
@@ -91,7 +92,9 @@ class FocusAllureListener(AllureListener):
         epic = epic_of(scenario.filename)
         if epic:
             test.labels.append(Label(name=LabelType.EPIC, value=epic))
+            test.labels.append(Label(name=LabelType.PARENT_SUITE, value=epic))
         test.labels.append(Label(name=LabelType.FEATURE, value=scenario.feature.name))
+        test.labels.append(Label(name=LabelType.SUITE, value=scenario.feature.name))
         story = getattr(getattr(scenario, "rule", None), "name", None) or scenario.name.split(" -- @")[0]
         test.labels.append(Label(name=LabelType.STORY, value=story))
         test.labels.append(Label(name=LabelType.SEVERITY, value=info.severity))
