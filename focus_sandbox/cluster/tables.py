@@ -9,11 +9,16 @@ def wants_table(accept: str | None) -> bool:
     return bool(accept) and "as=Table" in accept
 
 
-def _age(timestamp: str | None) -> str:
+def _parse(timestamp: str) -> _dt.datetime:
+    return _dt.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+
+
+def _age(timestamp: str | None, until: str | None = None) -> str:
+    """kubectl's short durations ("42s", "3m12s", "5h") from a timestamp to now (or ``until``)."""
     if not timestamp:
         return "<unknown>"
-    then = _dt.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
-    seconds = max(0, int((_dt.datetime.now(_dt.timezone.utc) - then).total_seconds()))
+    end = _parse(until) if until else _dt.datetime.now(_dt.timezone.utc)
+    seconds = max(0, int((end - _parse(timestamp)).total_seconds()))
     if seconds < 120:
         return f"{seconds}s"
     if seconds < 3600:
@@ -47,7 +52,8 @@ def _job_row(job: dict) -> list:
     conditions = {c["type"] for c in status.get("conditions", []) if c["status"] == "True"}
     state = "Complete" if "Complete" in conditions else "Failed" if "Failed" in conditions else "Running"
     return [job["metadata"]["name"], state, f"{status.get('succeeded', 0)}/{job['spec'].get('completions', 1)}",
-            _age(status.get("startTime")), _age(job["metadata"].get("creationTimestamp"))]
+            _age(status.get("startTime"), status.get("completionTime")),
+            _age(job["metadata"].get("creationTimestamp"))]
 
 
 def _deployment_row(dep: dict) -> list:
@@ -65,6 +71,12 @@ def _service_row(svc: dict) -> list:
             ports, _age(svc["metadata"].get("creationTimestamp"))]
 
 
+def _node_row(node: dict) -> list:
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions", []))
+    return [node["metadata"]["name"], "Ready" if ready else "NotReady", "<none>",
+            _age(node["metadata"].get("creationTimestamp")), node["status"]["nodeInfo"]["kubeletVersion"]]
+
+
 def _generic_row(obj: dict) -> list:
     return [obj["metadata"]["name"], obj.get("status", {}).get("phase", ""), _age(obj["metadata"].get("creationTimestamp"))]
 
@@ -74,6 +86,7 @@ _COLUMNS = {
     "jobs": (["Name", "Status", "Completions", "Duration", "Age"], _job_row),
     "deployments": (["Name", "Ready", "Up-to-date", "Available", "Age"], _deployment_row),
     "services": (["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age"], _service_row),
+    "nodes": (["Name", "Status", "Roles", "Age", "Version"], _node_row),
 }
 _WIDE_ONLY = {"IP", "Node"}
 

@@ -194,6 +194,31 @@ def test_job_runs_command_and_args_with_its_env_and_this_interpreter(cluster, ku
     assert kube.core.read_namespaced_pod_log(pod.metadata.name, NS) == "hello True\n"
 
 
+def test_job_whose_command_cannot_start_fails_with_the_reason_in_its_log(kube):
+    manifest = job_manifest("nocmd", "")
+    manifest["spec"]["template"]["spec"]["containers"][0].update({"command": ["/nonexistent/binary"], "args": []})
+    kube.batch.create_namespaced_job(NS, manifest)
+    wait_job_condition(kube, "nocmd", "Failed")
+    pod = only_pod(kube, "job-name=nocmd")
+    assert pod.status.container_statuses[0].state.terminated.exit_code == 127
+    assert "/nonexistent/binary" in kube.core.read_namespaced_pod_log(pod.metadata.name, NS)
+
+
+def test_watch_streams_job_changes_until_complete(kube):
+    from kubernetes import watch
+
+    since = kube.batch.list_namespaced_job(NS).metadata.resource_version
+    kube.batch.create_namespaced_job(NS, job_manifest("watched", "print('x')"))
+    seen = []
+    stream = watch.Watch()
+    for event in stream.stream(kube.batch.list_namespaced_job, NS, resource_version=since, timeout_seconds=10):
+        seen.append((event["type"], event["object"].metadata.name,
+                     [c.type for c in event["object"].status.conditions or []]))
+        if "Complete" in seen[-1][2]:
+            stream.stop()
+    assert seen and seen[-1][1] == "watched" and "Complete" in seen[-1][2], f"events seen: {seen}"
+
+
 def test_pod_whose_node_selector_matches_no_node_stays_pending(cluster, kube):
     kube.batch.create_namespaced_job(NS, job_manifest("cleanup-job-7", SLEEP_FOREVER,
                                                       node_selector={"kubernetes.io/hostname": "worker-9"}))
@@ -305,6 +330,20 @@ def test_scaling_to_zero_stops_the_process_and_back_to_one_starts_it_again(clust
     eventually(lambda: cluster.pod_log_tail(second) == "started\n", "the same command to run again")
 
 
+def test_scale_subresource_get_put_and_json_patch(cluster, kube):
+    cluster.add_deployment(sleeper("scaled"))
+    cluster.wait_ready("scaled", timeout_s=10)
+    assert kube.apps.read_namespaced_deployment_scale("scaled", NS).spec.replicas == 1
+
+    kube.apps.replace_namespaced_deployment_scale("scaled", NS, {"metadata": {"name": "scaled"}, "spec": {"replicas": 0}})
+    eventually(lambda: not cluster.pod_names(label_selector="app=scaled"), "scale PUT to 0 to remove the pod")
+
+    kube.apps.patch_namespaced_deployment("scaled", NS, [{"op": "replace", "path": "/spec/replicas", "value": 1}])
+    cluster.wait_ready("scaled", timeout_s=10)
+    deployment = kube.apps.read_namespaced_deployment("scaled", NS)
+    assert deployment.spec.replicas == 1 and deployment.status.ready_replicas == 1
+
+
 def test_stop_escalates_to_sigkill_when_the_stop_signal_is_ignored(cluster):
     stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                 "print('started', flush=True); time.sleep(600)")
@@ -316,6 +355,19 @@ def test_stop_escalates_to_sigkill_when_the_stop_signal_is_ignored(cluster):
     pid = cluster.pod_pid(pod)
     cluster.scale_deployment("stubborn", 0)
     eventually(lambda: pid_gone(pid), "SIGKILL after the stop timeout", timeout_s=5)
+
+
+def test_crash_looping_deployment_backs_off(cluster):
+    started = time.monotonic()
+    cluster.add_deployment(DeploymentSpec(name="crasher", namespace=NS, command=[sys.executable, "-c", "raise SystemExit(4)"],
+                                          readiness=lambda: False))
+    logs = cluster.pods_dir
+    eventually(lambda: len(list(logs.glob("crasher-*.log"))) >= 4, "four pods of the crashing deployment")
+    # Restarts after quick exits wait 0, 0.25 s, 0.5 s...: the 4th pod cannot start before 0.75 s.
+    assert time.monotonic() - started >= 0.75, "a crashing pod was restarted without back-off"
+    with pytest.raises(TimeoutError) as timeout:
+        cluster.wait_ready("crasher", timeout_s=0.1)
+    assert "last exit code=4" in str(timeout.value)
 
 
 def test_wait_ready_times_out_with_the_pod_log_tail(cluster):
