@@ -93,7 +93,7 @@ def build_app(cluster) -> FastAPI:
             timeout = float(q.get("timeoutSeconds") or _DEFAULT_WATCH_S)
             return StreamingResponse(
                 watch_events(cluster, resource, namespace, q.get("labelSelector"), q.get("fieldSelector"),
-                             q.get("resourceVersion"), timeout),
+                             q.get("resourceVersion"), timeout, request.is_disconnected),
                 media_type="application/json")
         items, revision = cluster.list_objects(resource, namespace, q.get("labelSelector"), q.get("fieldSelector"))
         if wants_table(request.headers.get("accept")):

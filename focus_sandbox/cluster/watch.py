@@ -1,9 +1,10 @@
 """``?watch=true``: a stream of JSON watch events, computed by polling the store for changes."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from typing import Iterator
+from typing import AsyncIterator, Awaitable, Callable
 
 from .selectors import matches
 
@@ -14,12 +15,14 @@ def _event(kind: str, obj: dict) -> bytes:
     return (json.dumps({"type": kind, "object": obj}) + "\n").encode()
 
 
-def watch_events(cluster, resource: str, namespace: str | None, label_selector: str | None,
-                 field_selector: str | None, resource_version: str | None, timeout_s: float) -> Iterator[bytes]:
-    """Yield watch events until ``timeout_s`` passes or the cluster shuts down.
+async def watch_events(cluster, resource: str, namespace: str | None, label_selector: str | None,
+                       field_selector: str | None, resource_version: str | None, timeout_s: float,
+                       disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[bytes]:
+    """Yield watch events until ``timeout_s`` passes, the client goes or the cluster shuts down.
 
     Without a resourceVersion (or "0") every current object comes first as ADDED; with one, only
-    what changed after it (including deletions, from the store's tombstones).
+    what changed after it (including deletions, from the store's tombstones). Async, so that a
+    client that hangs up ends the poll loop at once.
     """
     deadline = time.monotonic() + timeout_s
     items, revision = cluster.list_objects(resource, namespace, label_selector, field_selector)
@@ -35,7 +38,9 @@ def watch_events(cluster, resource: str, namespace: str | None, label_selector: 
             if obj["metadata"]["uid"] not in known and matches(obj, label_selector, field_selector):
                 yield _event("DELETED", obj)
     while time.monotonic() < deadline and not cluster.closed:
-        time.sleep(_POLL_S)
+        await asyncio.sleep(_POLL_S)
+        if await disconnected():
+            return
         items, new_revision = cluster.list_objects(resource, namespace, label_selector, field_selector)
         if new_revision == revision:
             continue
