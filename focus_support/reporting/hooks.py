@@ -6,7 +6,8 @@
 * ``before_all(context)``: registers secrets found in the environment, the tracker link pattern from
   ``-D issue_url_pattern=...`` (when the config does not give one) and the environment name.
 * ``after_step(context, step)``: on a failed step, runs the registered failure-evidence collectors
-  (e.g. "the pod log of the job this scenario created") and attaches what they return to that step.
+  (e.g. ``collectors.job_evidence``: the scenario's jobs and the pod logs of failed ones), whose
+  attachments land on that step.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from focus_support.reporting.redaction import register_secret, secrets_from_envi
 from focus_support.reporting.run_info import RUN, set_environment_info, set_tracker_url
 
 log = logging.getLogger(__name__)
-# Called with (context, step) after a failed step; each returns [(title, text), ...] to attach.
-FailureCollector = Callable[[Any, Any], "list[tuple[str, str]] | None"]
+# Called with (context, step) after a failed step; attaches evidence through focus_support.reporting.evidence.
+FailureCollector = Callable[[Any, Any], None]
 _failure_collectors: list[FailureCollector] = []
 
 
@@ -103,10 +104,7 @@ def after_step(context: Any, step: Any) -> None:
         return
     for collector in list(_failure_collectors):
         try:
-            items = collector(context, step) or []
+            collector(context, step)
         except Exception as exc:  # evidence gathering must never hide the step's own failure
             log.warning("failure evidence collector %r raised %r", collector, exc)
             evidence.attach(f"evidence collector {getattr(collector, '__name__', collector)} failed", repr(exc))
-            continue
-        for title, text in items:
-            evidence.attach(title, text)

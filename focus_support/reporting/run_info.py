@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit
 
 from focus_support.reporting.redaction import redact, redact_url, register_secret
 from focus_support.reporting.triage import INFRASTRUCTURE, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW
@@ -56,14 +57,29 @@ def _get(obj: Any, dotted: str) -> Any:
     return obj
 
 
+_SECRET_FIELDS = ("web_app.user.password", "web_app.viewer.password", "mongodb.uri", "rabbitmq.url",
+                  "rabbitmq.password")
+
+
+def environment_secrets(env: Any) -> list[str]:
+    """The secret values (pydantic ``SecretStr`` fields) of a loaded config ``Environment``."""
+    values = []
+    for path in _SECRET_FIELDS:
+        secret = _get(env, path)
+        if secret is not None and hasattr(secret, "get_secret_value"):
+            values.append(secret.get_secret_value())
+            # a URI's password is a secret on its own too (it shows up without the URI around it)
+            password = urlsplit(values[-1]).password if "://" in values[-1] else None
+            if password:
+                values.append(unquote(password))
+    return values
+
+
 def configure_from_environment(env: Any, profile: str | None = None, defects: list[str] | None = None) -> None:
     """Take tracker link, widget entries and secrets from a loaded config ``Environment``."""
     set_tracker_url(_get(env, "tracker_url"))
-    for path in ("web_app.user.password", "web_app.viewer.password", "mongodb.uri", "rabbitmq.url",
-                 "rabbitmq.password"):
-        secret = _get(env, path)
-        if secret is not None and hasattr(secret, "get_secret_value"):
-            register_secret(secret)
+    for secret in environment_secrets(env):
+        register_secret(secret)
     set_environment_info(**{
         "Environment": _get(env, "name"),
         "Focus.Server.URL": _get(env, "focus_server.url"),

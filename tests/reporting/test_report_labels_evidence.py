@@ -122,3 +122,49 @@ def test_executor_file_written_in_ci(tmp_path):
     run = run_behave(root, env={"CI": "true", "BUILD_NUMBER": "12"})
     executor = json.loads((run.results_dir / "executor.json").read_text())
     assert executor["buildOrder"] == 12 and executor["type"] == "ci"
+
+
+COLLECTOR_HOOKS = '''
+from types import SimpleNamespace
+from focus_support.reporting import hooks as reporting_hooks
+from focus_support.reporting.collectors import job_evidence
+
+
+class FakeK8s:
+    def job_resources(self, job_id):
+        job = SimpleNamespace(name=f"grpc-job-{job_id}", failed=1, conditions=["Failed"])
+        pod = SimpleNamespace(name=f"grpc-job-{job_id}-x1y2z", phase="Failed", labels={"job-name": f"grpc-job-{job_id}"})
+        return SimpleNamespace(jobs=[job], pods=[pod], services=[],
+                               model_dump=lambda: {"job_id": job_id, "jobs": [job.name], "pods": [pod.name]})
+
+    def pod_logs(self, pod, tail_lines=None):
+        return f"log of {pod}: stream crashed"
+
+
+def before_all(context):
+    reporting_hooks.before_all(context)
+    reporting_hooks.add_failure_collector(job_evidence(lambda ctx: FakeK8s(), lambda ctx: ctx.job_ids))
+
+
+def before_scenario(context, scenario):
+    context.job_ids = ["7-42"]
+
+
+def after_step(context, step):
+    reporting_hooks.after_step(context, step)
+'''
+
+
+def test_failed_step_gets_the_jobs_resources_and_failed_pod_log(tmp_path):
+    root = make_project(tmp_path, {"jobs/j.feature": """\
+        Feature: Jobs
+          Scenario: job streams
+            Given it works
+            Then the product answers 1 instead of 2
+        """}, hooks=COLLECTOR_HOOKS)
+    run = run_behave(root)
+    steps = run.results()["job streams"]["steps"]
+    assert _attachments(steps[0]) == {}, "a passing step gets no failure evidence"
+    attached = _attachments(steps[1])
+    assert set(attached) == {"Kubernetes resources of job 7-42", "Pod log grpc-job-7-42-x1y2z (job failed)"}
+    assert "stream crashed" in (run.results_dir / attached["Pod log grpc-job-7-42-x1y2z (job failed)"]).read_text()
