@@ -144,6 +144,8 @@ def _give_up(state: RetryCallState) -> Any:
 def build_retrying(policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep,
                    before_sleep: Callable[[RetryCallState], None] | None = None) -> tenacity.Retrying:
     """A tenacity ``Retrying`` implementing the policy and the safety rules above."""
+    if policy.max_retries <= 0:  # one attempt, outcome returned as-is (rate-limit scenarios want the 429)
+        return tenacity.Retrying(retry=tenacity.retry_never, reraise=True)
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda e: classify(e).retry)
         | tenacity.retry_if_result(lambda r: classify(r).retry),
