@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+import logging
 import signal
 import threading
 import time
@@ -26,6 +27,7 @@ from .resources import NAMESPACES, ApiError, Store, not_found
 from .selectors import matches
 from .services import NodePorts, node_ports_of, normalise_service
 
+_log = logging.getLogger(__name__)
 _TICK_S = 0.05
 _READINESS_PERIOD_S = 0.1
 _QUICK_EXIT_S = 10.0        # a pod that dies sooner counts as crash-looping
@@ -353,6 +355,8 @@ class Cluster:
                     action()
                 except ApiError:
                     pass  # the object went away meanwhile: nothing to do
+                except Exception:  # keep housekeeping alive for the other objects; say what broke
+                    _log.exception("sandbox cluster: scheduled action failed")
             time.sleep(_TICK_S)
 
     # ----------------------------------------------------------------- internals: processes

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import queue
 import signal
@@ -15,6 +16,7 @@ from typing import Callable
 import psutil
 
 _PR_SET_PDEATHSIG = 1
+_log = logging.getLogger(__name__)
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
@@ -104,7 +106,10 @@ class PodProcess:
         self._signal_group(signal.SIGKILL)  # a pod's helpers end with it, like a container's
         self.returncode = self._popen.wait()
         self.exited.set()
-        self._on_exit(self)
+        try:
+            self._on_exit(self)
+        except Exception:  # the process is reaped either way; the owner's bookkeeping failed
+            _log.exception("sandbox cluster: handling the exit of pid %s failed", self.pid)
 
     def _signal_group(self, sig: int) -> None:
         try:

@@ -233,6 +233,24 @@ def test_pod_whose_node_selector_matches_no_node_stays_pending(cluster, kube):
     assert waiting.value.status == 400
 
 
+def test_concurrent_job_creation_from_many_clients(cluster_api, cluster):
+    import concurrent.futures
+    import requests
+
+    def post(index: int) -> int:
+        manifest = job_manifest(f"burst-{index}", "print('ok')", labels={"burst": "yes"})
+        return requests.post(f"{cluster_api}/apis/batch/v1/namespaces/{NS}/jobs", json=manifest, timeout=10).status_code
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(post, range(20)))
+    assert codes == [201] * 20, codes
+
+    def all_complete():
+        jobs, _ = cluster.list_objects("jobs", NS, "burst=yes", None)
+        return len(jobs) == 20 and all(j["status"].get("succeeded") == 1 for j in jobs) and jobs
+    eventually(all_complete, "20 concurrently created jobs to complete", timeout_s=30)
+    assert len(set(cluster.pod_names(label_selector="burst=yes"))) == 20
+
+
 def test_duplicate_job_is_409_and_unknown_job_is_404_as_status_objects(kube):
     kube.batch.create_namespaced_job(NS, job_manifest("dup", "pass"))
     with pytest.raises(ApiException) as duplicate:
