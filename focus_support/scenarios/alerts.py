@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from focus_support.config import Timings
+from focus_support.errors import InfrastructureError
 from focus_support.models import ALERT_ROUTING_KEY, AlertClass, Severity
+from focus_support.scenarios import notes_of
 
 ALERT_EXCHANGE = "prisma"
 REPORT_ROUTING_KEY = ALERT_ROUTING_KEY
@@ -128,3 +133,94 @@ def reports_of(bodies: Iterable[bytes], pushed: dict[str, Any]) -> list[bytes]:
     if not ids:
         return bodies
     return [b for b in bodies if ids_in_report(b, ids)]
+
+
+# --- scenario flow: watching, pushing and cleaning up -------------------------------------------
+@dataclass
+class AlertNotes:
+    """What one alert scenario pushed, through which client, and the reports it watches."""
+
+    client: Any = None
+    listener: Any = None
+    pushed: dict[str, Any] | None = None
+    response: Any = None
+
+
+def publish_deadline_s(timings: Timings) -> float:
+    """How long a valid push may take to show up as reports: the time a job may take to start."""
+    return timings.job_start_timeout_s
+
+
+def quiet_window_s(timings: Timings) -> float:
+    """How long to watch for reports that must not come: short, scaled to the environment's pace."""
+    return min(2.0, max(0.5, timings.job_start_timeout_s / 5))
+
+
+def start_watching(suite: Any, state: Any) -> AlertNotes:
+    """Bind a temporary queue to the report routing key *before* any push (closed at cleanup)."""
+    notes = notes_of(state, AlertNotes)
+    notes.listener = suite.listen_to_prisma([REPORT_ROUTING_KEY])
+    state.listener = notes.listener
+    state.cleanup.register("stop watching alert reports", notes.listener.close)
+    return notes
+
+
+def sign_in(suite: Any, state: Any) -> None:
+    """Use the environment's signed-in Web App user for this scenario's pushes."""
+    notes_of(state, AlertNotes).client = state.web_app = suite.web_app
+
+
+def stay_anonymous(suite: Any, state: Any) -> None:
+    """Use a Web App client without a session cookie (closed at cleanup)."""
+    client = suite.new_web_app()
+    state.cleanup.register("close the anonymous Web App client", client.close)
+    notes_of(state, AlertNotes).client = state.web_app = client
+
+
+def fibre_length_m(suite: Any) -> float:
+    """The live fibre's length in metres (the upper bound of ``dofM``)."""
+    return suite.focus.live_metadata().fiber_length_meters
+
+
+def push(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+    """Push a raw body; its ids are deleted at cleanup, whatever the answer (a bug may store it)."""
+    notes = notes_of(state, AlertNotes)
+    ids = [i for i in body.get("alertIds") or [] if isinstance(i, str)] if isinstance(body.get("alertIds"), list) else []
+    if ids:
+        state.cleanup.register(f"delete alerts {', '.join(ids)}", lambda: delete_alerts(suite, ids))
+    notes.pushed = body
+    notes.response = state.remember(notes.client.send_push(body), body)
+    return notes.response
+
+
+def delete_alerts(suite: Any, alert_ids: list[str]) -> None:
+    """Delete alerts through the Web App as the signed-in user; raise when it refuses."""
+    response = suite.web_app.send_delete_alerts(alert_ids)
+    if response.status_code not in (200, 204):
+        raise InfrastructureError(f"could not delete alerts {alert_ids}: HTTP {response.status_code} "
+                                  f"{response.text[:200]}")
+
+
+def received_reports(notes: AlertNotes) -> list[bytes]:
+    """Bodies of the reports of this scenario's push received so far."""
+    return reports_of((m.body for m in notes.listener.messages), notes.pushed or {})
+
+
+def wait_for_reports(notes: AlertNotes, deadline_s: float, settle_s: float) -> Counter[str]:
+    """Wait until every id of the push was reported (or the deadline), then ``settle_s`` more for
+    duplicates; returns the report count per id, so a failure names exactly which ids are off."""
+    ids = list((notes.pushed or {}).get("alertIds") or [])
+    deadline = time.monotonic() + deadline_s
+    while min(reports_per_id(received_reports(notes), ids).values(), default=1) == 0:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        notes.listener.poll(min(0.2, remaining))
+    notes.listener.collect(settle_s)
+    return reports_per_id(received_reports(notes), ids)
+
+
+def reports_within(notes: AlertNotes, window_s: float) -> list[bytes]:
+    """Reports of the push that arrive within a bounded window (for "nothing is published")."""
+    notes.listener.collect(window_s)
+    return received_reports(notes)

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from focus_support.models import ViewType, build_configure_request
+from focus_support.errors import PreconditionNotMetError
+from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
+                                   build_configure_request)
 
 VIEWS = {"multichannel": ViewType.MULTICHANNEL, "singlechannel": ViewType.SINGLECHANNEL,
          "waterfall": ViewType.WATERFALL}
@@ -144,3 +146,60 @@ def apply_change(body: dict[str, Any], change: str, facts: FibreFacts) -> dict[s
 def _deep_copy(body: dict[str, Any]) -> dict[str, Any]:
     """A copy whose nested dicts can be edited without touching the original."""
     return {k: (_deep_copy(v) if isinstance(v, dict) else v) for k, v in body.items()}
+
+
+def send_configure_body(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+    """Send a wire body as is (the client only waits out a 429), remember it, register any job it started."""
+    response = suite.focus.send_configure(body)
+    state.remember(response, body)
+    suite.register_job_from(state, response)
+    state.configure_response = None
+    if response.status_code == 200:
+        try:
+            state.configure_response = ConfigureResponse.model_validate(response.json())
+        except ValueError:
+            pass  # the "accepted" step reports a body of the wrong shape with the whole exchange
+    return response
+
+
+def request_model(body: dict[str, Any]) -> ConfigureRequest:
+    """The typed request of a valid wire body (for computing expected response values)."""
+    return ConfigureRequest.model_validate(body)
+
+
+def live_metadata(suite: Any, state: Any) -> LiveMetadata:
+    """The live metadata of this scenario, read once (expected values need the live prr)."""
+    if state.live_metadata is None:
+        state.live_metadata = suite.focus.live_metadata()
+    return state.live_metadata
+
+
+def fibre_facts(suite: Any, state: Any) -> FibreFacts:
+    """The highest channel Focus Server offers and the live pulse rate, for edits that depend on them."""
+    return FibreFacts(highest_channel=suite.focus.channels().highest_channel, prr=live_metadata(suite, state).prr)
+
+
+RECORDED_LOOKBACK_S = 7 * 86_400
+HISTORIC_LENGTH_S = 60
+# Far-past windows tried in turn for "no recording": 2000-01-01, 2005-06-01, 2010-03-01 (UTC).
+UNRECORDED_CANDIDATES = (946_684_800, 1_117_584_000, 1_267_401_600)
+
+
+def recorded_period(suite: Any, now_s: int | None = None) -> tuple[int, int]:
+    """A short window inside the latest finished recording Focus Server lists for the last week."""
+    now_s = int(time.time()) if now_s is None else now_s
+    windows = suite.focus.recordings_in_time_range(now_s - RECORDED_LOOKBACK_S, now_s)
+    finished = [w for w in windows if not w.ongoing and 2 <= w.end - w.start and w.end <= now_s]
+    if not finished:
+        raise PreconditionNotMetError(f"Focus Server lists no finished recording in the last "
+                                      f"{RECORDED_LOOKBACK_S // 86_400} days ({len(windows)} listed)")
+    latest = max(finished, key=lambda w: w.start)
+    return latest.start, min(latest.end, latest.start + HISTORIC_LENGTH_S)
+
+
+def unrecorded_period(suite: Any) -> tuple[int, int]:
+    """A short past window for which Focus Server lists no recording at all."""
+    for start in UNRECORDED_CANDIDATES:
+        if not suite.focus.recordings_in_time_range(start, start + HISTORIC_LENGTH_S):
+            return start, start + HISTORIC_LENGTH_S
+    raise PreconditionNotMetError("every candidate past window has recordings; cannot find an unrecorded period")

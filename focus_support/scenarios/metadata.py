@@ -6,10 +6,14 @@ declared type and hide exactly the deviations the feature is about.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from focus_support.clients import describe_response
+from focus_support.errors import PreconditionNotMetError, UnexpectedResponseError
 from focus_support.models import LIVE_METADATA_FIELDS, LiveMetadata
 from focus_support.models.focus import WAITING_FOR_FIBRE
+from focus_support.scenarios import notes_of
 
 REQUIRED_FIELDS = LIVE_METADATA_FIELDS
 NOT_IN_CONTRACT = ("dy",)  # the fibre is one-dimensional; open question of contract section 14
@@ -58,3 +62,35 @@ def waiting_for_fibre_sample() -> dict[str, Any]:
 def parse(body: dict[str, Any]) -> LiveMetadata:
     """The typed view of a live-metadata body."""
     return LiveMetadata.model_validate(body)
+
+
+def require_fibre(body: dict[str, Any]) -> LiveMetadata:
+    """The typed metadata; raises PreconditionNotMetError while the system waits for fibre."""
+    live = parse(body)
+    if live.waiting_for_fibre:
+        raise PreconditionNotMetError(
+            f"Focus Server is waiting for fibre (prr {live.prr:g}, sw_version {live.sw_version!r}): "
+            "an environment precondition, not a product failure")
+    return live
+
+
+def read_without(body: dict[str, Any], field: str) -> LiveMetadata:
+    """Parse the metadata with one field removed (shows whether the suite's model requires it)."""
+    return parse({k: v for k, v in body.items() if k != field})
+
+
+@dataclass
+class MetadataNotes:
+    """The raw live-metadata body and the outcome of a fibre check in one scenario."""
+
+    body: dict[str, Any] | None = None
+    outcome: BaseException | None = None
+
+
+def read_live_metadata(suite: Any, state: Any) -> dict[str, Any]:
+    """``GET /live_metadata`` as raw JSON (200 required; anything else is a finding)."""
+    response = state.remember(suite.focus.get_live_metadata_response())
+    if response.status_code != 200:
+        raise UnexpectedResponseError(f"expected HTTP 200\n{describe_response(response)}", response)
+    notes_of(state, MetadataNotes).body = response.json()
+    return notes_of(state, MetadataNotes).body

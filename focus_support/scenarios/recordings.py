@@ -16,6 +16,7 @@ from typing import Any
 from pymongo.database import Database
 
 from focus_support.errors import PreconditionNotMetError
+from focus_support.scenarios import notes_of
 
 UNRECOGNIZED_MARK = "unrecognized_recordings"
 
@@ -197,3 +198,27 @@ def mismatches(expected: list[Recording], listed: list[tuple[int, int]], toleran
             remaining.remove(match)
     problems += [f"unexpected entry {list(p)}" for p in remaining]
     return problems
+
+
+# --- scenario flow ---------------------------------------------------------------------------------
+@dataclass
+class RecordingNotes:
+    """The located collection, the chosen window and the listed answer of one recordings scenario."""
+
+    location: RecordingsLocation | None = None
+    window: TimeWindow | None = None
+    response: Any = None
+
+
+def ask_for_window(suite: Any, state: Any, window: TimeWindow) -> Any:
+    """Ask Focus Server for the recordings in a window (the raw response is kept)."""
+    notes = notes_of(state, RecordingNotes)
+    notes.window = window
+    body = {"start_time": window.start, "end_time": window.end}
+    notes.response = state.remember(suite.focus.send_recordings_query(body), body)
+    return notes.response
+
+
+def listed_pairs(response: Any) -> list[tuple[int, int]]:
+    """The answer's ``[start, end]`` pairs, in the order listed."""
+    return [(int(p[0]), int(p[1])) for p in response.json()]

@@ -1,0 +1,117 @@
+"""Health probe and rate limiting as the API features see them (contract sections 2 and 5, seed 1.4).
+
+Requests whose answer is the subject of a scenario are sent once, with no retry (``NO_RETRY``), so
+that a 429 reaches the step instead of being absorbed by the client's safe-retry policy.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from focus_support.config.models import RateLimitExpectation
+from focus_support.errors import PreconditionNotMetError
+from focus_support.retry import NO_RETRY, parse_retry_after
+
+THROTTLED = 429
+# A body the server rejects: it costs a token (the limit counts requests) but never starts a job.
+DRAIN_BODY: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The rate limit the environment says /configure enforces."""
+
+    capacity: int
+    refill_per_s: float
+
+
+@dataclass
+class Burst:
+    """Answers to requests sent back to back, in order."""
+
+    responses: list[requests.Response] = field(default_factory=list)
+
+    @property
+    def throttled(self) -> list[requests.Response]:
+        """The 429 answers."""
+        return [r for r in self.responses if r.status_code == THROTTLED]
+
+    @property
+    def served(self) -> list[requests.Response]:
+        """Every answer that was not a 429."""
+        return [r for r in self.responses if r.status_code != THROTTLED]
+
+    def statuses(self) -> list[int]:
+        """Status codes in order, for failure messages."""
+        return [r.status_code for r in self.responses]
+
+
+def expected_limit(expectation: RateLimitExpectation) -> Limit:
+    """The environment's rate limit; unknown (staging) is an unmet precondition, not a finding."""
+    if not expectation.capacity or not expectation.refill_per_s:
+        raise PreconditionNotMetError("the environment names no rate limit for /configure "
+                                      "(rate_limit.capacity and refill_per_s in config/environments.yaml)")
+    return Limit(expectation.capacity, expectation.refill_per_s)
+
+
+def send_once(client: Any, method: str, path: str) -> requests.Response:
+    """One request with no retry at all, so its answer is exactly what the server said."""
+    return client.request(method, path, retry=NO_RETRY)
+
+
+def configure_once(client: Any, body: dict[str, Any]) -> requests.Response:
+    """One ``POST /configure`` with no retry (a 429 is returned, not waited out)."""
+    return client.send_configure(body, retry=NO_RETRY)
+
+
+def burst(client: Any, body: dict[str, Any], count: int,
+          on_response: Callable[[requests.Response], Any] = lambda _: None) -> Burst:
+    """Send ``count`` configure requests back to back; ``on_response`` sees each answer at once."""
+    result = Burst()
+    for _ in range(count):
+        response = configure_once(client, body)
+        on_response(response)
+        result.responses.append(response)
+    return result
+
+
+def drain(client: Any, limit: Limit) -> Burst:
+    """Use up the client's tokens with rejected requests until one is throttled (bounded).
+
+    Stops at the first 429. A server that never throttles gets ``2 x capacity + 2`` requests, enough
+    for a full bucket plus refill, and the caller sees no 429 in the result.
+    """
+    result = Burst()
+    for _ in range(2 * limit.capacity + 2):
+        response = configure_once(client, DRAIN_BODY)
+        result.responses.append(response)
+        if response.status_code == THROTTLED:
+            break
+    return result
+
+
+def retry_after_s(response: requests.Response) -> float | None:
+    """Seconds the ``Retry-After`` header asks for, or None when absent or unreadable."""
+    return parse_retry_after(response.headers.get("Retry-After"))
+
+
+def honour_retry_after(response: requests.Response, fallback_s: float) -> float:
+    """Wait as a throttled answer told us (``fallback_s`` without a header); returns the seconds waited.
+
+    This is not waiting for a condition: the server stated the time after which it serves again,
+    and the contract requires clients to wait exactly that long rather than probe (each probe would
+    spend a token).
+    """
+    delay = retry_after_s(response)
+    delay = fallback_s if delay is None else delay
+    time.sleep(delay)
+    return delay
+
+
+def is_integer_seconds(value: str | None) -> bool:
+    """True for a ``Retry-After`` of whole seconds, at least 1 (the form the contract names)."""
+    return value is not None and value.strip().isdigit() and int(value) >= 1

@@ -1,0 +1,177 @@
+"""A Focus job's resources and lifecycle as the job features see them (contract section 4, Issue #26).
+
+A job owns five things: the streaming Job ``grpc-job-<id>`` and its pod, the janitor Job
+``cleanup-job-<id>``, the Service ``grpc-service-<id>`` and the queue ``grpc-job-<id>-<stamp>``.
+Every wait here polls with a deadline taken from the environment's timings, and a timeout names
+what was still missing or still present.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from focus_support.clients import describe_response
+from focus_support.errors import PreconditionNotMetError
+from focus_support.k8s.resources import job_names
+from focus_support.waiting import ProductTimeoutError, wait_for_product
+
+INVALID_JOB = "Invalid job_id"
+NEVER_ISSUED_JOB_ID = "999999-999999"  # shape-valid, far beyond any sequence a test run reaches
+
+
+@dataclass(frozen=True)
+class JobParts:
+    """Which of a job's resources exist right now."""
+
+    job_id: str
+    streaming_job: bool
+    streaming_pod_running: bool
+    janitor_job: bool
+    service: bool
+    queues: tuple[str, ...]
+
+    def missing(self) -> list[str]:
+        """Names of the parts a ready job must have but this one lacks."""
+        grpc, janitor, service = job_names(self.job_id)
+        wanted = {f"job/{grpc}": self.streaming_job, f"running pod of job/{grpc}": self.streaming_pod_running,
+                  f"job/{janitor}": self.janitor_job, f"service/{service}": self.service,
+                  f"queue grpc-job-{self.job_id}-*": bool(self.queues)}
+        return [name for name, present in wanted.items() if not present]
+
+
+def job_parts(suite: Any, job_id: str) -> JobParts:
+    """Look up the job's cluster objects and queues once."""
+    grpc, janitor, service = job_names(job_id)
+    found = suite.k8s.job_resources(job_id)
+    jobs = {j.name for j in found.jobs}
+    running = any(p.phase == "Running" and (p.job_name == grpc or p.name.startswith(grpc + "-"))
+                  for p in found.pods)
+    return JobParts(job_id=job_id, streaming_job=grpc in jobs, streaming_pod_running=running,
+                    janitor_job=janitor in jobs, service=service in {s.name for s in found.services},
+                    queues=tuple(suite.rabbit_management.job_queues(job_id)))
+
+
+def wait_for_every_resource(suite: Any, job_id: str) -> JobParts:
+    """Wait until the job has all five resources, within ``job_start_timeout_s``."""
+    last: list[JobParts] = []
+
+    def complete() -> JobParts | None:
+        last[:] = [job_parts(suite, job_id)]
+        return None if last[0].missing() else last[0]
+
+    timeout = suite.environment.timings.job_start_timeout_s
+    try:
+        return wait_for_product(complete, timeout, describe=f"every resource of job {job_id}")
+    except ProductTimeoutError as exc:
+        missing = last[0].missing() if last else ["(never looked up)"]
+        raise ProductTimeoutError(f"job {job_id} was not complete {timeout:g} s after it was configured; "
+                                  f"missing: {', '.join(missing)}", last) from None
+
+
+def remaining_resources(suite: Any, job_id: str) -> list[str]:
+    """Every cluster object and queue of the job still present."""
+    return suite.jobs.remaining_resources(job_id)
+
+
+def wait_until_gone(suite: Any, job_ids: list[str], timeout_s: float, why: str) -> None:
+    """Wait until none of the jobs has any resource left; a timeout lists what remained, per job."""
+    left: dict[str, list[str]] = {}
+
+    def nothing_left() -> bool:
+        left.clear()
+        for job_id in job_ids:
+            names = remaining_resources(suite, job_id)
+            if names:
+                left[job_id] = names
+        return not left
+
+    try:
+        wait_for_product(nothing_left, timeout_s, 0.3, describe=f"every resource of {', '.join(job_ids)} to go")
+    except ProductTimeoutError:
+        detail = "; ".join(f"job {j}: {', '.join(n)}" for j, n in left.items())
+        raise ProductTimeoutError(f"{timeout_s:g} s after {why}, resources remain: {detail}", dict(left)) from None
+
+
+def _is_invalid_job(response: requests.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return response.status_code == 404 and isinstance(body, dict) and body.get("error") == INVALID_JOB
+
+
+def wait_until_ready(suite: Any, job_id: str) -> requests.Response:
+    """Poll the job's metadata until it answers 200, within ``job_start_timeout_s``; returns that answer."""
+    timeout = suite.environment.timings.job_start_timeout_s
+    last: list[requests.Response] = []
+
+    def answered() -> requests.Response | None:
+        last[:] = [suite.focus.get_metadata_response(job_id)]
+        return last[0] if last[0].status_code == 200 else None
+
+    try:
+        return wait_for_product(answered, timeout, describe=f"metadata of job {job_id} to answer")
+    except ProductTimeoutError:
+        seen = describe_response(last[0]) if last else "no answer"
+        raise ProductTimeoutError(f"metadata of job {job_id} did not answer 200 within {timeout:g} s; "
+                                  f"last answer:\n{seen}", last[-1] if last else None) from None
+
+
+def wait_until_metadata_refused(suite: Any, job_id: str, timeout_s: float) -> requests.Response:
+    """Poll until the job's metadata answers 404 "Invalid job_id"; a timeout shows the last answer."""
+    last: list[requests.Response] = []
+
+    def refused() -> requests.Response | None:
+        last[:] = [suite.focus.get_metadata_response(job_id)]
+        return last[0] if _is_invalid_job(last[0]) else None
+
+    try:
+        return wait_for_product(refused, timeout_s, describe=f"metadata of job {job_id} to be refused")
+    except ProductTimeoutError:
+        seen = describe_response(last[0]) if last else "no answer"
+        raise ProductTimeoutError(f"metadata of the removed job {job_id} still did not answer 404 "
+                                  f"'{INVALID_JOB}' after {timeout_s:g} s; last answer:\n{seen}",
+                                  last[-1] if last else None) from None
+
+
+def wait_until_streaming_ends(suite: Any, job_id: str, timeout_s: float) -> None:
+    """Wait until the job's streaming pod is no longer running (it ends by itself when idle)."""
+    def ended() -> bool:
+        return not job_parts(suite, job_id).streaming_pod_running
+
+    try:
+        wait_for_product(ended, timeout_s, 0.3, describe=f"the idle job {job_id} to stop streaming")
+    except ProductTimeoutError:
+        raise ProductTimeoutError(f"job {job_id} was still streaming {timeout_s:g} s after it was started "
+                                  "although nobody watched it", job_id) from None
+
+
+def crash_streaming_pod(suite: Any, job_id: str) -> str:
+    """Kill the job's running streaming pod (a crash as the cluster sees it); returns its name."""
+    grpc, _, _ = job_names(job_id)
+    pods = [p for p in suite.k8s.job_resources(job_id).pods
+            if p.phase == "Running" and (p.job_name == grpc or p.name.startswith(grpc + "-"))]
+    if not pods:
+        raise PreconditionNotMetError(f"job {job_id} has no running streaming pod to crash")
+    suite.k8s.delete_pod(pods[0].name)
+    return pods[0].name
+
+
+def streaming_job_ids(suite: Any) -> set[str]:
+    """Ids of every Focus job whose streaming Job exists in the cluster right now."""
+    return {j.name.removeprefix("grpc-job-") for j in suite.k8s.list_jobs() if j.name.startswith("grpc-job-")}
+
+
+def id_order(job_id: str) -> tuple[int, int]:
+    """Both parts of a job id as numbers, for ordering ids across server generations."""
+    first, second = job_id.split("-", 1)
+    return int(first), int(second)
+
+
+def differing_fields(configured: dict[str, Any], metadata: dict[str, Any]) -> list[str]:
+    """Fields whose value differs between a configure response and the job's metadata."""
+    keys = sorted(set(configured) | set(metadata))
+    return [f"{k}: configure said {configured.get(k, '<absent>')!r}, metadata says {metadata.get(k, '<absent>')!r}"
+            for k in keys if configured.get(k, "<absent>") != metadata.get(k, "<absent>")]

@@ -1,0 +1,95 @@
+"""Steps of features/alerts: pushing alerts to the Prisma Web App and watching their reports."""
+from behave import given, then, when
+from hamcrest import assert_that, described_as, empty, equal_to, has_entries
+
+from focus_support.matchers import has_status, names_field
+from focus_support.scenarios import alerts, notes_of
+from focus_support.scenarios.alerts import AlertNotes
+
+
+@given("alert reports published by the Web App are being watched")
+def step_watch_reports(context):
+    alerts.start_watching(context.suite, context.state)
+
+
+@given("I am signed in to the Prisma Web App")
+def step_signed_in(context):
+    alerts.sign_in(context.suite, context.state)
+
+
+@given("I am not signed in to the Prisma Web App")
+def step_not_signed_in(context):
+    alerts.stay_anonymous(context.suite, context.state)
+
+
+@when("I push a {alert_class} alert of severity {severity:d} at {distance} with {count:d} alert ids")
+def step_push_valid_kind(context, alert_class, severity, distance, count):
+    dof = alerts.distance_m(distance, alerts.fibre_length_m(context.suite))
+    body = alerts.valid_alert(alerts.new_alert_ids(count), class_id=alerts.class_id(alert_class),
+                              severity=severity, dof_m=dof)
+    alerts.push(context.suite, context.state, body)
+
+
+@when("I push a valid alert")
+def step_push_valid(context):
+    alerts.push(context.suite, context.state, alerts.valid_alert(alerts.new_alert_ids(1)))
+
+
+@when('I push an otherwise valid alert whose "{field}" is {value}')
+def step_push_with_value(context, field, value):
+    body = alerts.with_value(alerts.valid_alert(alerts.new_alert_ids(1)), field, alerts.parse_int(value))
+    alerts.push(context.suite, context.state, body)
+
+
+@when("I push an otherwise valid alert located at {distance}")
+def step_push_at(context, distance):
+    dof = alerts.distance_m(distance, alerts.fibre_length_m(context.suite))
+    alerts.push(context.suite, context.state, alerts.valid_alert(alerts.new_alert_ids(1), dof_m=dof))
+
+
+@when('I push an otherwise valid alert that lacks "{field}"')
+def step_push_without(context, field):
+    body = alerts.without(alerts.valid_alert(alerts.new_alert_ids(1)), field)
+    alerts.push(context.suite, context.state, body)
+
+
+@then("the alert is accepted")
+def step_accepted(context):
+    notes = notes_of(context.state, AlertNotes)
+    assert_that(notes.response, has_status(201))
+    pushed = notes.pushed or {}
+    echoed = {k: pushed[k] for k in ("classId", "severity", "dofM", "alertIds")}
+    assert_that(notes.response.json(), described_as("the accepted alert echoed back: %0", has_entries(echoed), echoed))
+
+
+@then("exactly one alert report is published for each of its alert ids")
+def step_one_report_per_id(context):
+    notes = notes_of(context.state, AlertNotes)
+    timings = context.suite.environment.timings
+    counts = alerts.wait_for_reports(notes, alerts.publish_deadline_s(timings), alerts.quiet_window_s(timings))
+    expected = {alert_id: 1 for alert_id in counts}
+    assert_that(dict(counts), described_as(
+        f"one report per alert id on exchange '{alerts.ALERT_EXCHANGE}' with routing key "
+        f"'{alerts.REPORT_ROUTING_KEY}' (alert id -> reports seen): %0", equal_to(expected), expected))
+
+
+@then('the alert is rejected, naming "{field}"')
+def step_rejected(context, field):
+    response = notes_of(context.state, AlertNotes).response
+    assert_that(response, has_status(400))
+    assert_that(response, names_field(field))
+
+
+@then("no alert report is published")
+def step_nothing_published(context):
+    notes = notes_of(context.state, AlertNotes)
+    window = alerts.quiet_window_s(context.suite.environment.timings)
+    reports = alerts.reports_within(notes, window)
+    assert_that(reports, described_as(
+        f"no report of the pushed alert {notes.pushed} within {window:g} s on exchange "
+        f"'{alerts.ALERT_EXCHANGE}' ('{alerts.REPORT_ROUTING_KEY}')", empty()))
+
+
+@then("the push is refused as unauthenticated")
+def step_unauthenticated(context):
+    assert_that(notes_of(context.state, AlertNotes).response, has_status(401))
