@@ -1,1 +1,11 @@
-"""Stakeholder reports: Allure results with honest statuses, evidence, triage and the run's verdict."""
+"""Stakeholder reports: Allure results with honest statuses, evidence, triage and the run's verdict.
+
+Modules: ``formatter`` (the behave formatter for behave.ini), ``hooks`` (what the behave hooks
+call), ``evidence`` (attachments), ``redaction`` (the one redact function), ``triage`` and
+``records`` (classification and the exit-code rule), ``run_report`` (``finish_run`` after behave),
+``allure_cli``/``serve`` (HTML report). See README.md beside this file.
+"""
+from focus_support.reporting.redaction import redact, register_secret
+from focus_support.reporting.triage import classify, decide_exit_code
+
+__all__ = ["classify", "decide_exit_code", "redact", "register_secret"]
