@@ -39,6 +39,14 @@ def view_of(name: str) -> ViewType:
         raise ValueError(f"unknown view {name!r}; known: {', '.join(VIEWS)}") from None
 
 
+def view_name(text: str) -> str:
+    """Step-type converter for a view name; ``pattern`` keeps other words from matching."""
+    return text
+
+
+view_name.pattern = "|".join(VIEWS)  # type: ignore[attr-defined]
+
+
 def valid_payload(view: str, channels: tuple[int, int] | None = None, **options: Any) -> dict[str, Any]:
     """The wire body of a valid request for the view (options as in ``build_configure_request``)."""
     kind = view_of(view)
@@ -146,6 +154,15 @@ def apply_change(body: dict[str, Any], change: str, facts: FibreFacts) -> dict[s
 def _deep_copy(body: dict[str, Any]) -> dict[str, Any]:
     """A copy whose nested dicts can be edited without touching the original."""
     return {k: (_deep_copy(v) if isinstance(v, dict) else v) for k, v in body.items()}
+
+
+@dataclass
+class ConfigurationNotes:
+    """What the configuration steps of one scenario hand each other."""
+
+    period: tuple[int, int] | None = None             # a historic window chosen by a Given step
+    earlier_body: dict[str, Any] | None = None        # the first of two configured views
+    earlier_job: ConfigureResponse | None = None
 
 
 def send_configure_body(suite: Any, state: Any, body: dict[str, Any]) -> Any:

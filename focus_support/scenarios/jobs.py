@@ -175,3 +175,15 @@ def differing_fields(configured: dict[str, Any], metadata: dict[str, Any]) -> li
     keys = sorted(set(configured) | set(metadata))
     return [f"{k}: configure said {configured.get(k, '<absent>')!r}, metadata says {metadata.get(k, '<absent>')!r}"
             for k in keys if configured.get(k, "<absent>") != metadata.get(k, "<absent>")]
+
+
+JOB_PREFIXES = ("grpc-job-", "cleanup-job-", "grpc-service-")
+
+
+def orchestration_snapshot(suite: Any) -> frozenset[str]:
+    """Every Focus job object (jobs, pods, services) and ``grpc-job-*`` queue present right now."""
+    k8s = suite.k8s
+    objects = [*k8s.list_jobs(), *k8s.list_pods(), *k8s.list_services()]
+    names = {o.ref for o in objects if o.name.startswith(JOB_PREFIXES)}
+    names |= {f"queue/{q}" for q in suite.rabbit_management.queue_names("grpc-job-")}
+    return frozenset(names)

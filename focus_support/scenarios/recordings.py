@@ -180,6 +180,16 @@ def window_spanning(all_recordings: list[Recording], how_many: int = 5) -> TimeW
     raise PreconditionNotMetError(f"no {how_many} consecutive finished recordings among {len(done)}")
 
 
+def window_inside_a_recording(all_recordings: list[Recording], length_s: int = 120) -> TimeWindow:
+    """A short window wholly inside the latest finished recording (a valid historic request)."""
+    for r in reversed(_finished(all_recordings)):
+        if r.end - r.start > length_s + 20:
+            window = TimeWindow(start=r.start + 10, end=r.start + 10 + length_s)
+            if _unambiguous(all_recordings, window):
+                return window
+    raise PreconditionNotMetError("no finished recording long enough for a historic window")
+
+
 def window_in_future(now_s: int, offset_s: int = 86_400, length_s: int = 3_600) -> TimeWindow:
     """A window that starts ``offset_s`` from now."""
     return TimeWindow(start=now_s + offset_s, end=now_s + offset_s + length_s)

@@ -20,6 +20,8 @@ from pymongo.errors import PyMongoError
 from focus_support.errors import InfrastructureError
 from focus_support.k8s import KubernetesManager
 from focus_support.rabbit import Publisher, RabbitManagement, connection_parameters
+from focus_support.retry import NO_RETRY
+from focus_support.scenarios import notes_of
 from focus_support.waiting import wait_for_infra
 
 # --- component outages ----------------------------------------------------------------------------
@@ -142,3 +144,86 @@ def lost_confirmed(probe: DurableQueueProbe, timeout_s: float, interval_s: float
         if not missing or time.monotonic() >= deadline:
             return missing
         time.sleep(interval_s)  # poll interval of a bounded wait
+
+
+# --- scenario flow ---------------------------------------------------------------------------------
+RESTART_TIMEOUT_S = 90.0  # an infrastructure bound: waits end as soon as the component is ready
+
+
+@dataclass
+class ResilienceNotes:
+    """Probe, window, timings and responses of one resilience scenario."""
+
+    probe: DurableQueueProbe | None = None
+    dropped: list[str] = field(default_factory=list)
+    window: Any = None
+    response: Any = None
+    elapsed_s: float = 0.0
+    jobs_before: set[str] = field(default_factory=set)
+
+
+def stop_component(suite: Any, state: Any, deployment: str) -> ComponentOutage:
+    """Scale a component to 0 with its restore registered first."""
+    outage = ComponentOutage(suite.k8s, deployment, RESTART_TIMEOUT_S)
+    outage.stop(state.cleanup.register)
+    return outage
+
+
+def wait_broker_usable(suite: Any) -> None:
+    """Wait until the broker accepts AMQP connections again."""
+    def probe() -> bool:
+        conn = pika.BlockingConnection(connection_parameters(suite.rabbit_url))
+        conn.close()
+        return True
+    wait_until_usable(probe, RESTART_TIMEOUT_S, "the broker to accept connections")
+
+
+def wait_mongo_usable(suite: Any) -> None:
+    """Wait until MongoDB answers a ping again."""
+    wait_until_usable(lambda: suite.mongo.ping() is None, RESTART_TIMEOUT_S, "MongoDB to answer a ping")
+
+
+def restart_broker(suite: Any, state: Any) -> None:
+    """Stop the broker Deployment, start it again and wait until it accepts connections."""
+    stop_component(suite, state, suite.environment.rabbitmq.deployment).start()
+    wait_broker_usable(suite)
+
+
+def open_probe(suite: Any, state: Any, confirmed: int) -> DurableQueueProbe:
+    """A durable queue with ``confirmed`` messages confirmed on it (closed and deleted at cleanup)."""
+    r = suite.environment.rabbitmq
+    probe = DurableQueueProbe.create(suite.rabbit_url, r.heartbeat_s, RESTART_TIMEOUT_S)
+    state.cleanup.register(f"delete queue {probe.queue}", probe.close)
+    notes_of(state, ResilienceNotes).probe = probe
+    probe.publish(confirmed)
+    return probe
+
+
+def grpc_job_names(suite: Any) -> set[str]:
+    """Streaming jobs the cluster holds now."""
+    return {j.name for j in suite.k8s.list_jobs() if j.name.startswith("grpc-job-")}
+
+
+def configure_once(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+    """One configure, never replayed; a job it creates is registered at once; time taken is kept."""
+    notes = notes_of(state, ResilienceNotes)
+    started = time.monotonic()
+    response = suite.focus.send_configure(body, retry=NO_RETRY)
+    notes.elapsed_s = time.monotonic() - started
+    suite.register_job_from(state, response)
+    notes.response = state.remember(response, body)
+    return response
+
+
+def configure_when_served(suite: Any, state: Any, body: dict[str, Any], timeout_s: float) -> Any:
+    """Configure until it is no longer refused with 503 (which creates nothing) or the deadline passes.
+
+    Each attempt is a new request sent only after the previous one was refused, never a replay of
+    a request whose outcome is unknown; the last response is returned for the step to judge.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = configure_once(suite, state, body)
+        if response.status_code != 503 or time.monotonic() >= deadline:
+            return response
+        time.sleep(0.5)  # poll interval of a bounded wait

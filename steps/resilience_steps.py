@@ -1,0 +1,147 @@
+"""Steps of features/resilience: broker connection resets and restarts, MongoDB outages."""
+from behave import given, then, when
+from hamcrest import (
+    assert_that, described_as, empty, equal_to, greater_than_or_equal_to, has_key, is_not, less_than_or_equal_to,
+)
+
+from focus_support.matchers import has_status
+from focus_support.models import build_configure_request
+from focus_support.scenarios import alerts, notes_of
+from focus_support.scenarios import recordings as rec
+from focus_support.scenarios import resilience as res
+from focus_support.scenarios.alerts import AlertNotes
+from focus_support.scenarios.recordings import RecordingNotes
+from focus_support.scenarios.resilience import ResilienceNotes
+from focus_support.waiting import wait_for_product
+
+HISTORIC_REFUSAL_LIMIT_S = 5.0  # contract section 11: historic configure -> 503 within 5 s
+
+
+def _timings(context):
+    return context.suite.environment.timings
+
+
+def _assert_job_started(context, response):
+    assert_that(response, has_status(200))
+    job_id = response.json()["job_id"]
+    focus = context.suite.focus
+    wait_for_product(lambda: focus.get_metadata_response(job_id).status_code == 200,
+                     _timings(context).job_start_timeout_s, describe=f"/metadata/{job_id} to answer 200")
+
+
+# --- RabbitMQ ------------------------------------------------------------------------------------------
+@given("a broker client that has had {count:d} messages confirmed on a durable queue")
+def step_probe(context, count):
+    res.open_probe(context.suite, context.state, count)
+
+
+@when("the broker drops every client connection")
+def step_drop_connections(context):
+    notes = notes_of(context.state, ResilienceNotes)
+    notes.dropped = res.drop_all_connections(context.suite.rabbit_management)
+    # the fault must really have happened, or the scenario proves nothing
+    assert_that(notes.dropped, described_as("client connections the broker dropped", is_not(empty())))
+
+
+@when("the message broker restarts")
+def step_restart_broker(context):
+    res.restart_broker(context.suite, context.state)
+
+
+@when("the client publishes {count:d} more messages")
+def step_publish_more(context, count):
+    notes_of(context.state, ResilienceNotes).probe.publish(count)
+
+
+@then("every one of the {count:d} confirmed messages can be consumed from the queue")
+def step_none_lost(context, count):
+    probe = notes_of(context.state, ResilienceNotes).probe
+    assert_that(len(probe.confirmed), described_as("messages the broker confirmed", equal_to(count)))
+    assert_that(probe.reconnects, described_as(
+        "times the client reconnected after losing its connection", greater_than_or_equal_to(1)))
+    lost = res.lost_confirmed(probe, _timings(context).job_start_timeout_s)
+    assert_that(lost, described_as(f"no confirmed message missing from durable queue {probe.queue}", empty()))
+
+
+@then("Focus Server starts a live job again")
+def step_serves_again(context):
+    body = build_configure_request().to_wire()
+    response = res.configure_when_served(context.suite, context.state, body, _timings(context).job_start_timeout_s)
+    _assert_job_started(context, response)
+
+
+@then("an alert pushed to the Web App is reported again")
+def step_alerts_again(context):
+    notes = notes_of(context.state, AlertNotes)
+    if notes.listener is None:
+        alerts.start_watching(context.suite, context.state)
+    alerts.sign_in(context.suite, context.state)
+    alerts.push(context.suite, context.state, alerts.valid_alert(alerts.new_alert_ids(1)))
+    assert_that(notes.response, has_status(201))
+    timings = _timings(context)
+    counts = alerts.wait_for_reports(notes, alerts.publish_deadline_s(timings), 0)
+    assert_that(dict(counts), described_as("one report of the pushed alert after the fault: %0",
+                                           equal_to({i: 1 for i in counts}), dict(counts)))
+
+
+# --- MongoDB -----------------------------------------------------------------------------------------------
+@given("a past time window that holds recordings")
+def step_past_window(context):
+    db = context.suite.mongo.db
+    location = rec.locate_recordings(db)
+    notes_of(context.state, RecordingNotes).window = rec.window_inside_a_recording(rec.recordings(db, location.collection))
+
+
+@given("MongoDB is down")
+def step_mongo_down(context):
+    res.stop_component(context.suite, context.state, context.suite.environment.mongodb.deployment)
+
+
+@given("MongoDB was down and has come back")
+def step_mongo_back(context):
+    res.stop_component(context.suite, context.state, context.suite.environment.mongodb.deployment).start()
+    res.wait_mongo_usable(context.suite)
+
+
+def _historic_body(context) -> dict:
+    window = notes_of(context.state, RecordingNotes).window
+    return build_configure_request(start_time=window.start, end_time=window.end).to_wire()
+
+
+@when("I request a historic view of that window")
+def step_request_historic(context):
+    notes = notes_of(context.state, ResilienceNotes)
+    notes.jobs_before = res.grpc_job_names(context.suite)
+    res.configure_once(context.suite, context.state, _historic_body(context))
+
+
+@when("I request a live view")
+def step_request_live(context):
+    res.configure_once(context.suite, context.state, build_configure_request().to_wire())
+
+
+@then("the request is refused as service unavailable within 5 seconds")
+def step_refused_fast(context):
+    notes = notes_of(context.state, ResilienceNotes)
+    assert_that(notes.response, has_status(503))
+    assert_that(notes.elapsed_s, described_as(
+        f"seconds until the refusal (limit {HISTORIC_REFUSAL_LIMIT_S:g})", less_than_or_equal_to(HISTORIC_REFUSAL_LIMIT_S)))
+
+
+@then("no job was started for the refused request")
+def step_no_job(context):
+    notes = notes_of(context.state, ResilienceNotes)
+    body = notes.response.json() if notes.response.headers.get("content-type", "").startswith("application/json") else {}
+    assert_that(body, described_as("the refusal names no job", is_not(has_key("job_id"))))
+    new_jobs = sorted(res.grpc_job_names(context.suite) - notes.jobs_before)
+    assert_that(new_jobs, described_as("streaming jobs that appeared for the refused request", empty()))
+
+
+@then("the view is accepted and its job starts")
+def step_view_started(context):
+    notes = notes_of(context.state, ResilienceNotes)
+    response = notes.response
+    if response.status_code == 503:  # just recovered: the server may need a moment to reconnect
+        response = res.configure_when_served(context.suite, context.state, context.state.last_request_body,
+                                             _timings(context).job_start_timeout_s)
+    _assert_job_started(context, response)
