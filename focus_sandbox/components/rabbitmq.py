@@ -1,0 +1,158 @@
+"""A private RabbitMQ node from Debian's rabbitmq-server, run in the foreground as a Deployment.
+
+Start-up speed (measured on a 2-core machine, fresh node, management enabled):
+- a private plugins directory that holds only the applications this node loads cuts the boot-step
+  scan (RabbitMQ inspects every module of every loaded app) from ~2.0 s to ~1.5 s;
+- a classic Erlang-terms config file skips the cuttlefish schema translation;
+- ``+sbwt none`` (no scheduler busy-waiting) leaves the second core to the other starting processes;
+  ``+S 1:1`` was measured slower and is not used.
+Together: AMQP and management ready ~3.5 s after exec instead of ~5.3 s.
+"""
+from __future__ import annotations
+
+import secrets
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pika
+import requests
+
+from focus_sandbox.cluster import DeploymentSpec
+
+RABBITMQ_LIB = Path("/usr/lib/rabbitmq")
+SERVER_SCRIPT = RABBITMQ_LIB / "bin" / "rabbitmq-server"
+USER = "focus"
+ERL_ARGS = "+sbwt none +sbwtdcpu none +sbwtdio none"
+# After SIGTERM the node closes listeners and message stores within ~20 ms, then idles ~5 s before
+# the VM exits (measured; not caused by client connections). The rest of the wait buys nothing for a
+# throw-away node, so the cluster SIGKILLs it after this grace.
+STOP_GRACE_S = 2.0
+# Plugins (besides every non-rabbitmq_* library, which rabbit itself may need) the node loads.
+_NEEDED_RABBITMQ_APPS = {"rabbitmq_prelaunch", "rabbitmq_management", "rabbitmq_management_agent",
+                         "rabbitmq_web_dispatch"}
+
+
+@dataclass
+class RabbitNode:
+    """Everything about one private node: ports, credentials and its files."""
+
+    root: Path
+    node_port: int
+    management_port: int
+    dist_port: int
+    epmd_port: int
+    password: str
+    nodename: str
+
+    @property
+    def amqp_url(self) -> str:
+        return f"amqp://{USER}:{self.password}@127.0.0.1:{self.node_port}/%2F"
+
+    @property
+    def management_url(self) -> str:
+        return f"http://127.0.0.1:{self.management_port}"
+
+
+def installed() -> bool:
+    """True when Debian's rabbitmq-server is installed where we run it from."""
+    return SERVER_SCRIPT.exists()
+
+
+def prepare(run_dir: Path, *, node_port: int, management_port: int, dist_port: int, epmd_port: int,
+            password: str) -> RabbitNode:
+    """Write the node's config, cookie and private plugins directory under ``run_dir/rabbitmq``."""
+    root = Path(run_dir) / "rabbitmq"
+    node = RabbitNode(root, node_port, management_port, dist_port, epmd_port, password,
+                      nodename=f"focus-{secrets.token_hex(4)}@localhost")
+    for sub in ("home", "mnesia", "log", "plugins"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    cookie = root / "home" / ".erlang.cookie"
+    cookie.write_text(secrets.token_hex(16))
+    cookie.chmod(0o400)
+    (root / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    (root / "rabbitmq-env.conf").write_text("")  # shadows /etc/rabbitmq/rabbitmq-env.conf
+    (root / "rabbitmq.config").write_text(_classic_config(node))
+    (root / "rabbitmq.config").chmod(0o600)
+    _link_plugins(root / "plugins")
+    return node
+
+
+def _classic_config(node: RabbitNode) -> str:
+    """The node's config in Erlang terms (no cuttlefish pass at boot)."""
+    return (
+        "[{rabbit, [\n"
+        f"   {{tcp_listeners, [{{\"127.0.0.1\", {node.node_port}}}]}},\n"
+        f"   {{default_user, <<\"{USER}\">>}}, {{default_pass, <<\"{node.password}\">>}},\n"
+        "   {default_user_tags, [administrator]},\n"
+        "   {default_permissions, [<<\".*\">>, <<\".*\">>, <<\".*\">>]},\n"
+        "   {loopback_users, []},\n"
+        "   {collect_statistics_interval, 1000}\n"  # queue counts in the management API go stale less
+        " ]},\n"
+        " {rabbitmq_management, [\n"
+        f"   {{tcp_config, [{{ip, \"127.0.0.1\"}}, {{port, {node.management_port}}}]}}\n"
+        " ]}].\n")
+
+
+def _plugins_source() -> Path:
+    candidates = sorted(RABBITMQ_LIB.glob("lib/rabbitmq_server-*/plugins"))
+    if not candidates:
+        raise FileNotFoundError(f"no rabbitmq_server-*/plugins under {RABBITMQ_LIB / 'lib'}")
+    return candidates[-1]
+
+
+def _link_plugins(target: Path) -> None:
+    for source in _plugins_source().iterdir():
+        if not source.is_dir():
+            continue
+        app = source.name.rsplit("-", 1)[0]
+        if not app.startswith("rabbitmq_") or app in _NEEDED_RABBITMQ_APPS:
+            link = target / source.name
+            if not link.exists():
+                link.symlink_to(source)
+
+
+def environment(node: RabbitNode) -> dict[str, str]:
+    """The rabbitmq-server environment: every path and port private to this run."""
+    root = node.root
+    return {
+        "HOME": str(root / "home"),  # the Erlang cookie lives here
+        "RABBITMQ_NODENAME": node.nodename,
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": str(node.node_port),
+        "RABBITMQ_DIST_PORT": str(node.dist_port),
+        "ERL_EPMD_PORT": str(node.epmd_port),
+        "ERL_EPMD_ADDRESS": "127.0.0.1",
+        "RABBITMQ_MNESIA_BASE": str(root / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(root / "log"),
+        "RABBITMQ_LOGS": "-",  # log to stdout: the pod log
+        "RABBITMQ_CONFIG_FILE": str(root / "rabbitmq.config"),
+        "RABBITMQ_ADVANCED_CONFIG_FILE": str(root / "advanced.config"),  # absent on purpose
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(root / "enabled_plugins"),
+        "RABBITMQ_PLUGINS_DIR": str(root / "plugins"),
+        "RABBITMQ_CONF_ENV_FILE": str(root / "rabbitmq-env.conf"),
+        "RABBITMQ_PID_FILE": str(root / "rabbitmq.pid"),
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
+    }
+
+
+def ready(node: RabbitNode) -> bool:
+    """Ready when an AMQP connection opens and the management API answers /api/overview."""
+    try:
+        with socket.create_connection(("127.0.0.1", node.node_port), timeout=0.5):
+            pass  # cheap pre-check: pika is slow to give up on a closed port
+    except OSError:
+        return False
+    params = pika.URLParameters(node.amqp_url + "?connection_attempts=1&socket_timeout=2")
+    pika.BlockingConnection(params).close()
+    response = requests.get(f"{node.management_url}/api/overview", auth=(USER, node.password), timeout=2)
+    return response.status_code == 200
+
+
+def spec(node: RabbitNode) -> DeploymentSpec:
+    """The rabbitmq Deployment."""
+    return DeploymentSpec(
+        name="rabbitmq", namespace="panda", command=[str(SERVER_SCRIPT)], env=environment(node),
+        cwd=str(node.root), labels={"app": "rabbitmq"}, readiness=lambda: ready(node),
+        stop_signal=signal.SIGTERM, stop_timeout_s=STOP_GRACE_S)

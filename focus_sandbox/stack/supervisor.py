@@ -1,0 +1,222 @@
+"""Bring the stack's processes up in order and down again; used by the daemon's main thread."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import uvicorn
+
+from focus_sandbox.cluster import Cluster
+from focus_sandbox.cluster.kubeconfig import write_kubeconfig
+from focus_sandbox.components import epmd, focus_server, mongodb, rabbitmq, sshd
+from focus_sandbox.ports import PortAllocator
+from focus_sandbox.settings import SandboxConfig, WebAppUser
+
+from .runtime import Runtime, SshInfo
+
+NAMESPACE = "panda"
+READY_TIMEOUT_S = {"rabbitmq": 40.0, "mongodb": 20.0, "sshd": 10.0, "focus-server": 30.0}
+LOG_TAIL_LINES = 40
+
+
+class StopRequested(Exception):
+    """SIGTERM/SIGINT arrived while the stack was starting."""
+
+
+class ComponentFailed(Exception):
+    """A component did not become ready; the message holds its state and log tail."""
+
+    def __init__(self, name: str, reason: str, log_tail: str):
+        super().__init__(f"component {name!r} failed to start: {reason}\n"
+                         f"--- last {LOG_TAIL_LINES} log lines of {name} ---\n{log_tail.rstrip()}")
+        self.name = name
+
+
+@dataclass
+class StackOptions:
+    """What ``up`` asked for."""
+
+    profile: str = "spec"
+    defects: list[str] = field(default_factory=list)
+    mongodb_uri: str | None = None
+    waiting_for_fibre: bool = False
+    port_base: int | None = None
+
+
+class _ApiServer:
+    """The cluster's FastAPI app served by uvicorn in a thread of the daemon."""
+
+    def __init__(self, app, port: int):
+        self.port = port
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                                    access_log=False, lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, name="kube-api", daemon=True)
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError(f"the Kubernetes API server could not serve on 127.0.0.1:{self.port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Kubernetes API server did not start within {timeout_s} s")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+class Stack:
+    """One run of the sandbox: its directory, ports, cluster and components."""
+
+    def __init__(self, home: Path, options: StackOptions, stop_requested: threading.Event):
+        self.home = home
+        self.options = options
+        self.stop_requested = stop_requested
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.run_dir = home / f"run-{stamp}-{os.getpid()}"
+        self.ports = PortAllocator(options.port_base)
+        self.cluster: Cluster | None = None
+        self.api: _ApiServer | None = None
+        self.epmd_process = None
+        self.epmd_port: int | None = None
+        self.timings: dict[str, float] = {}
+        self._t0 = time.monotonic()
+
+    # ----------------------------------------------------------------- start
+    def start(self) -> Runtime:
+        """Start every component and return the runtime description once all are ready."""
+        opts = self.options
+        self.run_dir.mkdir(parents=True, exist_ok=False)
+        self.run_dir.chmod(0o700)
+        config_path = self.run_dir / "sandbox-config.json"
+        kubeconfig = self.run_dir / "kubeconfig"
+
+        self.cluster = Cluster(run_dir=self.run_dir)
+        self.api = self._serve_api()
+        kube_url = f"http://127.0.0.1:{self.api.port}"
+        write_kubeconfig(kubeconfig, kube_url, namespace=NAMESPACE)
+        self._mark("kube-api")
+
+        rabbit_password = secrets.token_urlsafe(18)
+        self.epmd_port = self.ports.take("epmd")
+        node = rabbitmq.prepare(self.run_dir, node_port=self.ports.take("amqp"),
+                                management_port=self.ports.take("rabbitmq-management"),
+                                dist_port=self.ports.take("erlang-dist"), epmd_port=self.epmd_port,
+                                password=rabbit_password)
+        mongo_port = None if opts.mongodb_uri else self.ports.take("mongodb")
+        mongodb_uri = opts.mongodb_uri or mongodb.uri(mongo_port)
+        focus_port = self.ports.take("focus-server")
+        ssh = sshd.prepare(self.run_dir, self.ports.take("ssh"))
+        users = {"qa": WebAppUser(password=secrets.token_urlsafe(12), can_delete=True),
+                 "viewer": WebAppUser(password=secrets.token_urlsafe(12), can_delete=False)}
+        config = SandboxConfig(run_dir=str(self.run_dir), profile=opts.profile, defects=list(opts.defects),
+                               waiting_for_fibre=opts.waiting_for_fibre, namespace=NAMESPACE,
+                               kube_api_url=kube_url, mongodb_uri=mongodb_uri, rabbitmq_url=node.amqp_url,
+                               web_app_users=users)
+        config.write(config_path)
+
+        self.epmd_process = epmd.start(self.epmd_port, self.run_dir / "epmd.log")
+        # Independent components start together; the Focus Server seeds MongoDB when it starts,
+        # so it waits for MongoDB (the broker it only uses per request).
+        self.cluster.add_deployment(rabbitmq.spec(node))
+        if mongo_port is not None:
+            self.cluster.add_deployment(mongodb.spec(self.run_dir, mongo_port))
+        self.cluster.add_deployment(sshd.spec(ssh))
+        if mongo_port is not None:
+            self._wait("mongodb", NAMESPACE)
+        self.cluster.add_deployment(focus_server.spec(config_path, focus_port))
+        self._wait("rabbitmq", NAMESPACE)
+        self._wait("sshd", sshd.NAMESPACE)
+        self._wait("focus-server", NAMESPACE)
+
+        started = self._elapsed()
+        (self.run_dir / "startup-timings.json").write_text(json.dumps(self.timings, indent=2))
+        base = f"http://127.0.0.1:{focus_port}"
+        return Runtime(
+            pid=os.getpid(), run_dir=str(self.run_dir), profile=opts.profile,
+            defects=list(opts.defects), started_in_s=round(started, 2),
+            focus_server_url=f"{base}/focus-server", web_app_url=f"{base}/prisma/api", site_id=config.site_id,
+            web_app_users=users, mongodb_uri=mongodb_uri, rabbitmq_url=node.amqp_url,
+            rabbitmq_management_url=node.management_url, rabbitmq_user=rabbitmq.USER,
+            rabbitmq_password=rabbit_password, kube_api_url=kube_url, kubeconfig=str(kubeconfig),
+            namespace=NAMESPACE,
+            ssh=SshInfo(host=ssh.host, port=ssh.port, user=ssh.user, key_file=str(ssh.key_file),
+                        known_hosts_file=str(ssh.known_hosts_file), kubectl=f"kubectl --kubeconfig {kubeconfig}"),
+            timings=config.timings, rate_limit=config.rate_limit, capacity=config.capacity)
+
+    def _serve_api(self) -> _ApiServer:
+        """Serve the cluster API; a port taken since we chose it means another port."""
+        assert self.cluster is not None
+        last: Exception | None = None
+        for attempt in range(3):
+            api = _ApiServer(self.cluster.app, self.ports.take(f"kube-api-{attempt}"))
+            try:
+                api.start()
+                return api
+            except RuntimeError as exc:
+                last = exc
+        raise RuntimeError(f"could not serve the Kubernetes API: {last}")
+
+    def _wait(self, name: str, namespace: str) -> None:
+        """Wait for a deployment's first pod to be Ready; fail fast if that pod's process exits."""
+        assert self.cluster is not None
+        deadline = time.monotonic() + READY_TIMEOUT_S[name]
+        first_pod = None
+        while True:
+            if self.stop_requested.is_set():
+                raise StopRequested()
+            try:
+                self.cluster.wait_ready(name, timeout_s=0, namespace=namespace)
+                self._mark(name)
+                return
+            except TimeoutError as not_ready:
+                state = str(not_ready).split("\n", 1)[0]
+            pods = self.cluster.pod_names(namespace, f"app={name}")
+            first_pod = first_pod or (pods[0] if pods else None)
+            if first_pod and self.cluster.pod_pid(first_pod, namespace) is None:
+                raise ComponentFailed(name, f"its process exited before it was ready ({state})",
+                                      self.cluster.pod_log_tail(first_pod, LOG_TAIL_LINES))
+            if time.monotonic() >= deadline:
+                tail = self.cluster.pod_log_tail(first_pod, LOG_TAIL_LINES) if first_pod else "(no pod)"
+                raise ComponentFailed(name, f"not ready after {READY_TIMEOUT_S[name]:.0f} s ({state})", tail)
+            time.sleep(0.05)
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    def _mark(self, name: str) -> None:
+        self.timings[name] = round(self._elapsed(), 2)
+        print(f"[daemon] {name} ready at {self.timings[name]:.2f} s", flush=True)
+
+    # ----------------------------------------------------------------- stop
+    def stop(self, logs_dir: Path | None) -> None:
+        """Stop everything this run started, keep its logs, remove its directory."""
+        if self.cluster is not None:
+            self.cluster.shutdown()
+        if self.api is not None:
+            self.api.stop()
+        if self.epmd_port is not None:
+            epmd.stop(self.epmd_process, self.epmd_port)
+        if logs_dir is not None and self.run_dir.exists():
+            kept = copy_logs(self.run_dir, logs_dir / self.run_dir.name)
+            print(f"[daemon] logs kept in {kept}", flush=True)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def copy_logs(run_dir: Path, target: Path) -> Path:
+    """Copy every ``*.log`` file of the run (pod logs, broker and server logs) under ``target``."""
+    for path in run_dir.rglob("*.log"):
+        if path.is_file():
+            destination = target / path.relative_to(run_dir)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+    return target
