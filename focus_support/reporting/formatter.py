@@ -159,10 +159,13 @@ class FocusAllureListener(AllureListener):
             # scenarios excluded by tags or name are not part of the run's record
             self.records.add(record)
 
-        drop = (scenario.status == "skipped" and not self.behave_config.show_skipped) or \
-            (self.hide_excluded and not should_run)
+        # excluded by tags/name: hidden unless asked for; skipped at run time (scenario.skip): always shown
+        drop = not should_run and (self.hide_excluded or not self.behave_config.show_skipped)
         if drop:
             self.logger.drop_test(uuid)
+            # allure-behave leaves the scenario's group open here, which later swallows the
+            # session group and with it the before_all/after_all fixtures
+            self.group_context.exit()
         else:
             self.flush_steps()
             test = self.logger.get_test(uuid)

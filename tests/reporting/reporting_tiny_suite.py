@@ -65,6 +65,8 @@ def before_all(context):
 
 @visible_hook
 def before_scenario(context, scenario):
+    if "destructive" in scenario.tags:
+        scenario.skip("destructive scenarios are not allowed in this environment")
     if "broken_setup" in scenario.tags:
         raise UnreachableError("kubernetes API at http://127.0.0.1:9 is unreachable")
 

@@ -33,13 +33,21 @@ Feature: Statuses
 
   Scenario: step code bug
     Given the step code has a bug
+
+  @destructive
+  Scenario: skipped at run time
+    Given it works
+
+  @excluded
+  Scenario: excluded by tags
+    Given it works
 """
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = make_project(tmp_path_factory.mktemp("statuses"), {"area/statuses.feature": FEATURE})
-    return run_behave(root)
+    return run_behave(root, "--tags", "not @excluded")
 
 
 def _message(result: dict) -> str:
@@ -132,3 +140,16 @@ def test_pending_step_in_wip_mode_is_skipped_with_reason(tmp_path):
     result = run.results()["pending in wip"]
     assert result["status"] == "skipped"
     assert "PENDING step accepted in --wip mode" in _message(result)
+
+
+def test_scenario_skipped_by_a_hook_is_shown_with_its_reason(run):
+    result = run.results()["skipped at run time"]
+    assert result["status"] == "skipped"
+    assert "destructive scenarios are not allowed" in _message(result)
+    assert run.records()["skipped at run time"]["status"] == "skipped"
+    assert run.records()["skipped at run time"]["category"] is None
+
+
+def test_scenario_excluded_by_tags_is_neither_reported_nor_recorded(run):
+    assert "excluded by tags" not in run.results()
+    assert "excluded by tags" not in run.records()
