@@ -2,7 +2,6 @@
 from behave import given, then, when
 from hamcrest import assert_that, described_as, equal_to, has_item, is_not, none
 
-from focus_support.config import known_environments
 from focus_support.k8s import job_names
 from focus_support.models import build_configure_request
 from focus_support.preflight import PreflightReport
@@ -28,7 +27,7 @@ def step_all_loaded(context):
 
 @when("I list the environments the configuration declares")
 def step_list_envs(context):
-    notes_of(context.state, InfrastructureNotes).names = known_environments()
+    notes_of(context.state, InfrastructureNotes).names = infra.declared_names()
 
 
 @then('"{name}" is among them')
@@ -45,7 +44,7 @@ def step_load_one(context, name):
 def step_forbids_destructive(context):
     env = notes_of(context.state, InfrastructureNotes).environment
     assert_that(env.allows("destructive"), described_as(
-        f"environment '{env.name}' allows destructive scenarios", equal_to(False)))
+        f"environment '{env.name}' to forbid destructive scenarios (allowed.destructive %0)", equal_to(False), False))
     # the gate the hooks apply before every scenario must skip a destructive one there
     reason = PreflightReport(environment=env.name).skip_reason(["destructive"], allowed=env.allows)
     assert_that(reason, described_as(f"a skip reason for a @destructive scenario in '{env.name}'", is_not(none())))

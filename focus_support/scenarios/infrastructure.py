@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from focus_support.config import Environment, known_environments, load_environment
-from focus_support.config.loader import DEFAULT_FILE
+from focus_support.config.loader import DEFAULT_FILE, Selection
 from focus_support.errors import MisconfiguredError
 from focus_support.k8s import KubernetesManager
 
@@ -53,13 +53,23 @@ def _placeholder_runtime(keys: set[str]) -> dict:
     return doc
 
 
+def environments_file() -> Path:
+    """The environments file in use (``FOCUS_ENVIRONMENTS_FILE`` overrides the repository's)."""
+    return Selection().environments_file or DEFAULT_FILE
+
+
+def declared_names() -> list[str]:
+    """Names the environments file declares."""
+    return known_environments(environments_file())
+
+
 def load_declared_environments(path: Path | None = None) -> DeclaredEnvironments:
     """Load every declared environment with placeholders for the secrets and sandbox values it names.
 
     Placeholders (never real secrets) make the check independent of where the suite runs: it
     judges the declarations themselves, which is what failed in seed section 1.3.
     """
-    file = path or DEFAULT_FILE
+    file = path or environments_file()
     text = file.read_text()
     result = DeclaredEnvironments(file=file)
     with tempfile.TemporaryDirectory(prefix="focus-env-check-") as home:
@@ -82,7 +92,7 @@ def load_declared(name: str) -> Environment:
             if load.environment is None:
                 raise MisconfiguredError(load.error)
             return load.environment
-    raise MisconfiguredError(f"environment '{name}' is not declared in {DEFAULT_FILE.name}")
+    raise MisconfiguredError(f"environment '{name}' is not declared in {environments_file().name}")
 
 
 def load_problems(declared: DeclaredEnvironments) -> list[str]:
