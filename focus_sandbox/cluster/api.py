@@ -1,8 +1,8 @@
 """The Kubernetes REST API of the sandbox cluster (FastAPI), plain JSON over http, no auth."""
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -164,7 +164,7 @@ def build_app(cluster) -> FastAPI:
         text = cluster.read_pod_log(namespace, name, tail_lines)
         if not _truthy(q.get("follow")):
             return PlainTextResponse(text)
-        return StreamingResponse(_follow(cluster, namespace, name, text), media_type="text/plain")
+        return StreamingResponse(_follow(cluster, namespace, name, text, request), media_type="text/plain")
 
     # ------------------------------------------------------------------ named groups
     @app.get("/apis/{group}/{version}/{resource}")
@@ -217,8 +217,9 @@ def build_app(cluster) -> FastAPI:
     return app
 
 
-def _follow(cluster, namespace: str, name: str, already: str):
-    """``follow=true``: what the log has, then what the process appends, until it exits."""
+async def _follow(cluster, namespace: str, name: str, already: str, request: Request):
+    """``follow=true``: what the log has, then what the process appends, until it exits or the
+    client hangs up (async, so that a gone client ends the loop at once)."""
     path = cluster.pods_dir / f"{name}.log"
     try:
         position = path.stat().st_size
@@ -236,6 +237,6 @@ def _follow(cluster, namespace: str, name: str, already: str):
         if chunk:
             position += len(chunk)
             yield chunk
-        if not running or cluster.closed:
+        if not running or cluster.closed or await request.is_disconnected():
             return
-        time.sleep(_FOLLOW_POLL_S)
+        await asyncio.sleep(_FOLLOW_POLL_S)
