@@ -59,6 +59,10 @@ class Kube:
         """Every Job of the namespace."""
         return self._expect(self._call("GET", self._jobs()), 200).get("items", [])
 
+    def list_services(self) -> list[dict]:
+        """Every Service of the namespace."""
+        return self._expect(self._call("GET", self._services()), 200).get("items", [])
+
     def list_pods(self, label_selector: str) -> list[dict]:
         """Pods matching a label selector."""
         path = f"/api/v1/namespaces/{self.ns}/pods"

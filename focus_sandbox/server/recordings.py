@@ -1,10 +1,12 @@
 """Read the MongoDB recordings index (contract section 7) with short timeouts.
 
-Queries avoid explicit ``null`` matches (nx-27017 mishandles them) and use ``$exists`` instead.
+Queries avoid explicit ``null`` matches (nx-27017 mishandles them) and use ``$exists`` instead;
+conditions are combined with an explicit ``$and`` (nx-27017 drops siblings of a top-level ``$or``).
 """
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pymongo
 import pymongo.errors
@@ -51,11 +53,15 @@ class Recordings:
             col = self._collection()
             if col is None:
                 return []
-            query = {
-                "deleted": False,
-                "start_time": {"$lt": to_naive_utc(end_s)},
-                "$or": [{"end_time": {"$gt": to_naive_utc(start_s)}}, {"end_time": {"$exists": False}}],
-            }
+            ends_after_start = [{"end_time": {"$gt": to_naive_utc(start_s)}}]
+            if start_s < time.time():  # an ongoing recording has data up to now, not in the future
+                ends_after_start.append({"end_time": {"$exists": False}})
+            # Explicit $and: nx-27017 loses the sibling conditions of a top-level $or.
+            query = {"$and": [
+                {"deleted": False},
+                {"start_time": {"$lt": to_naive_utc(end_s)}},
+                {"$or": ends_after_start},
+            ]}
             cursor = col.find(query, {"_id": 0, "start_time": 1, "end_time": 1})
             if not self.config.has("recordings_unsorted"):
                 cursor = cursor.sort("start_time", pymongo.ASCENDING)

@@ -11,6 +11,7 @@ import random
 import uuid
 
 import pymongo
+import pymongo.errors
 
 from focus_sandbox.settings import SandboxConfig
 
@@ -20,6 +21,14 @@ RECORDING_COUNT = 300
 RECORDING_SPACING_S = 864   # 300 recordings over the last 3 days
 RECORDING_LENGTH_S = 600    # leaves a gap of 264 s between recordings (historic "no recording" windows)
 INDEXED_FIELDS = ("start_time", "end_time", "uuid", "deleted")
+
+
+def identifier_uuid() -> str:
+    """A random UUID in 32-hex form starting with a letter: a valid collection name on nx-27017 too."""
+    while True:
+        value = uuid.uuid4().hex
+        if value[0].isalpha():
+            return value
 
 
 def _fiber_metadata(config: SandboxConfig) -> dict:
@@ -72,13 +81,17 @@ def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
         guid = base["guid"]
         log.info("MongoDB already seeded (recordings collection %s)", guid)
     else:
-        guid = str(uuid.uuid4())
+        guid = identifier_uuid()
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         db[guid].insert_many(_recordings(config, now))
-        db[f"{guid}-unrecognized_recordings"].insert_many(_unrecognized(now))
+        try:
+            db[f"{guid}-unrecognized_recordings"].insert_many(_unrecognized(now))
+        except pymongo.errors.OperationFailure:
+            # nx-27017 accepts only identifier-like collection names: no hyphen there.
+            db[f"{guid}_unrecognized_recordings"].insert_many(_unrecognized(now))
         db["base_paths"].insert_many([
             {"base_path": "/data/recordings", "guid": guid, "is_archive": False},
-            {"base_path": "/archive/recordings", "guid": str(uuid.uuid4()), "is_archive": True},
+            {"base_path": "/archive/recordings", "guid": identifier_uuid(), "is_archive": True},
         ])
         log.info("MongoDB seeded: %d recordings in %s", RECORDING_COUNT + 2, guid)
     _sync_indexes(config, db[guid])

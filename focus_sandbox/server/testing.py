@@ -60,3 +60,117 @@ def serve(config: SandboxConfig, timeout_s: float = 20.0, **app_kwargs) -> Itera
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class Infra:
+    """A running sandbox stack as tests see it: its runtime.json, its config, a cluster client."""
+
+    def __init__(self, runtime: dict):
+        self.runtime = runtime
+        config_path = Path(runtime["run_dir"]) / "sandbox-config.json"
+        self.config = SandboxConfig.read(config_path)
+        self.focus_url = runtime["focus_server_url"]
+        self.web_url = runtime["web_app_url"]
+        self._generation = 100
+
+    def kube(self):
+        """A cluster client for the stack's namespace."""
+        from focus_sandbox.server.kube import Kube
+        return Kube(self.config.kube_api_url, self.config.namespace)
+
+    def variant(self, run_dir: Path, *defects: str, **changes) -> SandboxConfig:
+        """The stack's config with other defects and its own state dir and job-id prefix."""
+        self._generation += 1
+        return variant(self.config, run_dir, self._generation, defects=list(defects), **changes)
+
+
+@contextmanager
+def stack_infra(home: Path) -> Iterator[Infra]:
+    """The stack named by FOCUS_SANDBOX_RUNTIME (a runtime.json path), else a fresh spec stack."""
+    import json
+    import os
+    runtime_path = os.environ.get("FOCUS_SANDBOX_RUNTIME")
+    if runtime_path:
+        yield Infra(json.loads(Path(runtime_path).read_text()))
+        return
+    from focus_sandbox.stack import running_stack  # the stack daemon's test entry point
+    with running_stack(home=home, profile="spec") as runtime:
+        yield Infra(runtime)
+
+
+def wait_for(condition, timeout_s: float, what: str, interval_s: float = 0.1):
+    """Poll ``condition()`` until it returns a truthy value; AssertionError with the last value seen."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(interval_s)  # poll interval
+    raise AssertionError(f"{what}: not true within {timeout_s} s; last seen {last!r}")
+
+
+def post_configure(focus_url: str, body, timeout_s: float = 30.0) -> requests.Response:
+    """POST /configure, waiting out 429s as Retry-After says (never replays on 5xx)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        resp = requests.post(f"{focus_url}/configure", json=body, timeout=10)
+        if resp.status_code != 429 or time.monotonic() > deadline:
+            return resp
+        time.sleep(float(resp.headers.get("Retry-After", "1")))  # the server told us how long
+
+
+def job_resources(kube, job_id: str) -> dict:
+    """Which of a job's cluster resources exist: name -> True/False (pods listed by label)."""
+    jobs = {j["metadata"]["name"] for j in kube.list_jobs()}
+    services = {s["metadata"]["name"] for s in kube.list_services()}
+    pods = [p["metadata"]["name"] for p in kube.list_pods(f"focus-job-id={job_id}")]
+    return {f"grpc-job-{job_id}": f"grpc-job-{job_id}" in jobs,
+            f"cleanup-job-{job_id}": f"cleanup-job-{job_id}" in jobs,
+            f"grpc-service-{job_id}": f"grpc-service-{job_id}" in services,
+            "pods": pods}
+
+
+def job_queue(kube, job_id: str) -> str | None:
+    """The job's queue name, read from its janitor's env (None if the janitor Job is gone)."""
+    job = kube.get_job(f"cleanup-job-{job_id}")
+    if job is None:
+        return None
+    env = job["spec"]["template"]["spec"]["containers"][0].get("env", [])
+    return next((e["value"] for e in env if e["value"].startswith(f"grpc-job-{job_id}-")), None)
+
+
+def queue_exists(rabbitmq_url: str, queue: str) -> bool:
+    """True when the queue exists on the broker (passive declare)."""
+    import pika
+    import pika.exceptions
+    conn = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        conn.channel().queue_declare(queue=queue, passive=True)
+        return True
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:
+            return False
+        raise
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def delete_queue(rabbitmq_url: str, queue: str) -> None:
+    """Delete a queue (test cleanup)."""
+    import pika
+    conn = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        conn.channel().queue_delete(queue=queue)
+    finally:
+        conn.close()
+
+
+def force_remove_job(kube, job_id: str, rabbitmq_url: str | None = None, queue: str | None = None) -> None:
+    """Test cleanup: remove every resource of a job, whatever state it is in."""
+    kube.delete_job(f"grpc-job-{job_id}")
+    kube.delete_job(f"cleanup-job-{job_id}")
+    kube.delete_service(f"grpc-service-{job_id}")
+    if rabbitmq_url and queue:
+        delete_queue(rabbitmq_url, queue)
