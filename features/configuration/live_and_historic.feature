@@ -10,21 +10,21 @@ Feature: Live and historic views
 
   @blocker @requires_cluster
   Scenario: A live view starts a job
-    When I configure a live multichannel view of channels 1 to 50
+    When I configure a multichannel view of channels 1 to 50 that follows the fibre live
     Then the configuration is accepted
     And the job's metadata becomes available
 
   @critical @requires_cluster
   Scenario: A historic view over a recorded period starts a job
     Given a period that Focus Server has a recording for
-    When I configure a historic multichannel view of channels 1 to 50 over that period
+    When I configure a multichannel view of channels 1 to 50 over that period
     Then the configuration is accepted
     And the job's metadata becomes available
 
   @critical @requires_cluster @requires_rabbitmq
   Scenario: A historic view over a period without recordings is refused as not found
     Given a period that Focus Server has no recording for
-    When I configure a historic multichannel view of channels 1 to 50 over that period
+    When I configure a multichannel view of channels 1 to 50 over that period
     Then the configuration is refused because no recording was found
     And no job resources were created
 

@@ -15,6 +15,7 @@ import requests
 from focus_support.config.models import RateLimitExpectation
 from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import NO_RETRY, parse_retry_after
+from focus_support.scenarios import notes_of
 
 THROTTLED = 429
 # A body the server rejects: it costs a token (the limit counts requests) but never starts a job.
@@ -115,3 +116,29 @@ def honour_retry_after(response: requests.Response, fallback_s: float) -> float:
 def is_integer_seconds(value: str | None) -> bool:
     """True for a ``Retry-After`` of whole seconds, at least 1 (the form the contract names)."""
     return value is not None and value.strip().isdigit() and int(value) >= 1
+
+
+@dataclass
+class ThrottleNotes:
+    """The latest 429 a scenario received, so the recovery fixture can wait as it told."""
+
+    last: requests.Response | None = None
+
+
+def remember_throttle(state: Any, response: requests.Response) -> None:
+    """Record a 429 as the scenario's latest throttled answer."""
+    notes_of(state, ThrottleNotes).last = response
+
+
+def last_throttle(state: Any) -> requests.Response | None:
+    """The scenario's latest 429, if any."""
+    return notes_of(state, ThrottleNotes).last
+
+
+def recover(state: Any, expectation: RateLimitExpectation) -> float:
+    """After a scenario that was throttled, wait as the last 429 told, so the next one starts with tokens."""
+    response = last_throttle(state)
+    if response is None:
+        return 0.0
+    fallback = 1.0 / expectation.refill_per_s if expectation.refill_per_s else 1.0
+    return honour_retry_after(response, fallback)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from focus_support.errors import PreconditionNotMetError
+from focus_support.scenarios import notes_of
+from focus_support.scenarios.jobs import orchestration_snapshot
 from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
                                    build_configure_request)
 
@@ -163,6 +165,27 @@ class ConfigurationNotes:
     period: tuple[int, int] | None = None             # a historic window chosen by a Given step
     earlier_body: dict[str, Any] | None = None        # the first of two configured views
     earlier_job: ConfigureResponse | None = None
+    before: frozenset[str] | None = None               # Focus job objects and queues before a request
+
+
+def take_orchestration_snapshot(suite: Any, state: Any) -> frozenset[str]:
+    """Record every Focus job object and queue present now, to show later that nothing new appeared."""
+    notes_of(state, ConfigurationNotes).before = snapshot = orchestration_snapshot(suite)
+    return snapshot
+
+
+def new_orchestration(suite: Any, state: Any) -> list[str]:
+    """Job objects and queues present now that were not there at the last snapshot."""
+    before = notes_of(state, ConfigurationNotes).before
+    if before is None:
+        raise RuntimeError("no orchestration snapshot was taken before the request (suite bug)")
+    return sorted(orchestration_snapshot(suite) - before)
+
+
+def send_rejectable(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+    """Snapshot what is orchestrated, then send a body the server may reject (raw, never modelled)."""
+    take_orchestration_snapshot(suite, state)
+    return send_configure_body(suite, state, body)
 
 
 def send_configure_body(suite: Any, state: Any, body: dict[str, Any]) -> Any:

@@ -1,0 +1,182 @@
+"""Steps of the health/channels and rate-limiting features (contract sections 2 and 5, seed 1.4)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from behave import given, then, when
+from hamcrest import assert_that, empty, equal_to, has_length, less_than_or_equal_to, not_
+
+from focus_support.clients import describe_response
+from focus_support.matchers import has_status
+from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
+
+
+@dataclass
+class ApiNotes:
+    """What the API steps of one scenario hand each other."""
+
+    limit: api.Limit | None = None
+    burst: api.Burst = field(default_factory=api.Burst)
+    drain: api.Burst = field(default_factory=api.Burst)
+    channels: dict = field(default_factory=dict)
+    jobs_before: set[str] = field(default_factory=set)
+    configured_ids: list[str] = field(default_factory=list)
+
+
+def _notes(context) -> ApiNotes:
+    return notes_of(context.state, ApiNotes)
+
+
+def _remember_throttle(context, response) -> None:
+    """Keep the latest 429 where the rate-limit recovery fixture finds it."""
+    if response.status_code == api.THROTTLED:
+        api.remember_throttle(context.state, response)
+
+
+# --- health probe and channels -------------------------------------------------------------------
+@when("I probe Focus Server's health")
+def probe(context):
+    context.state.remember(api.send_once(context.suite.focus, "GET", "ack"))
+
+
+@then("Focus Server acknowledges with an empty answer")
+def acknowledged(context):
+    response = context.state.response
+    assert_that(response, has_status(200))
+    assert_that(response.json(), equal_to({}), f"health probe body\n{describe_response(response)}")
+
+
+@when("I send a {method:w} request to the health probe")
+def probe_with_method(context, method):
+    context.state.remember(api.send_once(context.suite.focus, method, "ack"))
+
+
+@then("Focus Server refuses the method as not allowed")
+def not_allowed(context):
+    assert_that(context.state.response, has_status(405))
+
+
+@when("I ask Focus Server which channels it offers")
+def ask_channels(context):
+    response = context.state.remember(api.send_once(context.suite.focus, "GET", "channels"))
+    assert_that(response, has_status(200))
+    _notes(context).channels = response.json()
+
+
+@then("the lowest channel offered is {channel:d}")
+def lowest_channel(context, channel):
+    offered = _notes(context).channels
+    assert_that(offered.get("lowest_channel"), equal_to(channel), f"lowest_channel of /channels {offered}")
+
+
+@then("the highest channel offered equals the channel count of the live metadata")
+def highest_channel(context):
+    offered = _notes(context).channels
+    live = api.send_once(context.suite.focus, "GET", "live_metadata")
+    assert_that(live, has_status(200))
+    count = live.json().get("number_of_channels")
+    # compared as sent: a fractional channel count (observed 2447.75) must not be rounded away
+    assert_that(offered.get("highest_channel"), equal_to(count),
+                f"highest_channel of /channels {offered} against number_of_channels {count!r} of the live metadata")
+
+
+# --- rate limiting ---------------------------------------------------------------------------------
+@given("the environment names the rate limit for configuration requests")
+def limit_known(context):
+    _notes(context).limit = api.expected_limit(context.suite.environment.rate_limit)
+
+
+@when("I send configuration requests in a burst one beyond the rate limit")
+def send_burst(context):
+    suite, state, notes = context.suite, context.state, _notes(context)
+
+    def keep(response):
+        state.remember(response)
+        suite.register_job_from(state, response)  # accepted ones started jobs: clean them up
+        _remember_throttle(context, response)
+
+    notes.burst = api.burst(suite.focus, cfg.valid_payload("multichannel", (1, 10)), notes.limit.capacity + 1, keep)
+
+
+@then("the requests beyond the limit are throttled")
+def beyond_limit_throttled(context):
+    notes = _notes(context)
+    statuses = notes.burst.statuses()
+    assert_that(notes.burst.throttled, not_(empty()),
+                f"a 429 among {len(statuses)} back-to-back configure requests (limit {notes.limit.capacity}); "
+                f"statuses {statuses}")
+    assert_that(len(notes.burst.served), less_than_or_equal_to(notes.limit.capacity),
+                f"requests served out of a burst of {len(statuses)} (statuses {statuses})")
+    assert_that(statuses[-1], equal_to(api.THROTTLED), f"status of the last request of the burst {statuses}")
+
+
+@then("every throttled answer says after how many seconds to retry")
+def retry_after_given(context):
+    for response in _notes(context).burst.throttled:
+        value = response.headers.get("Retry-After")
+        assert api.is_integer_seconds(value), (
+            f"a Retry-After header of whole seconds >= 1 on the 429, got {value!r}\n{describe_response(response)}")
+
+
+@given("I have used up the rate limit for configuration requests")
+def used_up(context):
+    suite, state, notes = context.suite, context.state, _notes(context)
+    notes.jobs_before = jobs.streaming_job_ids(suite)
+    # what exists before: the "no job resources were created" step compares against it
+    cfg.take_orchestration_snapshot(suite, state)
+    notes.drain = api.drain(suite.focus, notes.limit)
+    for response in notes.drain.responses:
+        state.remember(response, api.DRAIN_BODY)
+        _remember_throttle(context, response)
+
+
+@when("I send one more valid configuration request")
+def one_more(context):
+    suite, state = context.suite, context.state
+    body = cfg.valid_payload("multichannel", (1, 10))
+    response = state.remember(api.configure_once(suite.focus, body), body)
+    suite.register_job_from(state, response)
+    _remember_throttle(context, response)
+
+
+@then("the request is throttled")
+def throttled(context):
+    assert_that(context.state.response, has_status(api.THROTTLED))
+
+
+@given("my last configuration request was throttled")
+def last_was_throttled(context):
+    assert_that(context.state.response, has_status(api.THROTTLED))
+
+
+@when("I wait as long as Focus Server told me and configure a multichannel view of channels {first:d} to {last:d}")
+def wait_and_configure(context, first, last):
+    suite, state = context.suite, context.state
+    api.honour_retry_after(state.response, fallback_s=1.0 / _notes(context).limit.refill_per_s)
+    body = cfg.valid_payload("multichannel", (first, last))
+    response = state.remember(api.configure_once(suite.focus, body), body)
+    suite.register_job_from(state, response)
+    _remember_throttle(context, response)
+
+
+@when("the suite's client configures {count:d} views while being throttled")
+def client_configures(context, count):
+    suite, state, notes = context.suite, context.state, _notes(context)
+    for i in range(count):
+        # the suite's own client: it waits out each 429 as told and never replays a processed request
+        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (1 + 10 * i, 10 + 10 * i)))
+        assert_that(response, has_status(200))
+        notes.configured_ids.append(state.job_id)
+
+
+@then("exactly {count:d} new jobs were started, one per configuration")
+def exactly_new_jobs(context, count):
+    suite, state, notes = context.suite, context.state, _notes(context)
+    new = jobs.streaming_job_ids(suite) - notes.jobs_before
+    for job_id in sorted(new - set(notes.configured_ids)):
+        suite.jobs.register(job_id)  # a duplicate nobody asked for: still ours to clean up
+        state.created_job_ids.append(job_id)
+    assert_that(sorted(new), equal_to(sorted(notes.configured_ids)),
+                f"streaming jobs started after {count} configure calls (the calls returned "
+                f"{notes.configured_ids})")
+    assert_that(notes.configured_ids, has_length(count), "job ids returned by the configure calls")

@@ -1,0 +1,149 @@
+"""Steps of the job lifecycle and job cleanup features (contract section 4, Issue #26)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from behave import given, then, when
+from hamcrest import assert_that, equal_to, greater_than, has_entries
+
+from focus_support.clients import describe_response
+from focus_support.matchers import has_error_containing, has_status
+from focus_support.scenarios import configuration as cfg, jobs, notes_of
+
+
+@dataclass
+class JobNotes:
+    """What the job steps of one scenario hand each other."""
+
+    ended_job_id: str | None = None
+    cancelled: list[str] = field(default_factory=list)
+    configured: dict = field(default_factory=dict)  # the configure response body, as sent on the wire
+
+
+def _timings(context):
+    return context.suite.environment.timings
+
+
+def _start_ready_job(context, first: int, last: int) -> str:
+    """Configure a multichannel job, require acceptance, and wait until its metadata answers."""
+    suite, state = context.suite, context.state
+    response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, last)))
+    assert_that(response, has_status(200))
+    notes_of(state, JobNotes).configured = response.json()
+    jobs.wait_until_ready(suite, state.job_id)
+    return state.job_id
+
+
+@given("a multichannel job of channels {first:d} to {last:d} is running")
+def running_job(context, first, last):
+    _start_ready_job(context, first, last)
+
+
+@given("a multichannel job of channels {first:d} to {last:d} was started and has ended")
+def ended_job(context, first, last):
+    suite = context.suite
+    job_id = _start_ready_job(context, first, last)
+    suite.jobs.cancel(job_id)  # the spec route, or direct deletion where the route is missing
+    jobs.wait_until_metadata_refused(suite, job_id, _timings(context).cleanup_timeout_s)
+    notes_of(context.state, JobNotes).ended_job_id = job_id
+
+
+@then("every resource of the job exists within the job start timeout")
+def every_resource_exists(context):
+    jobs.wait_for_every_resource(context.suite, context.state.job_id)
+
+
+@when("I read the job's metadata")
+def read_metadata(context):
+    state = context.state
+    state.remember(context.suite.focus.get_metadata_response(state.job_id))
+
+
+@then("the metadata describes the same job as the configuration response")
+def metadata_matches(context):
+    state = context.state
+    assert_that(state.response, has_status(200))
+    configured = notes_of(state, JobNotes).configured
+    differences = jobs.differing_fields(configured, state.response.json())
+    assert not differences, (f"metadata of job {state.job_id} differs from its configure response:\n  "
+                             + "\n  ".join(differences))
+
+
+@when("nobody watches the job for longer than the idle timeout")
+def nobody_watches(context):
+    timings = _timings(context)
+    jobs.wait_until_streaming_ends(context.suite, context.state.job_id,
+                                   timings.job_idle_timeout_s + timings.job_start_timeout_s)
+
+
+@then("every resource of the job is gone within the cleanup timeout")
+def job_gone(context):
+    timeout = _timings(context).cleanup_timeout_s
+    jobs.wait_until_gone(context.suite, [context.state.job_id], timeout, "the job ended")
+
+
+@then("the job's metadata is no longer available")
+def metadata_gone(context):
+    jobs.wait_until_metadata_refused(context.suite, context.state.job_id, _timings(context).cleanup_timeout_s)
+
+
+@when("I read the metadata of a job that never existed")
+def read_unknown_metadata(context):
+    context.state.remember(context.suite.focus.get_metadata_response(jobs.NEVER_ISSUED_JOB_ID))
+
+
+@then("Focus Server says the job id is invalid")
+def invalid_job(context):
+    assert_that(context.state.response, has_status(404))
+    assert_that(context.state.response, has_error_containing(jobs.INVALID_JOB))
+
+
+@then("the new job's id comes after the id of the job that ended")
+def id_not_reused(context):
+    ended = notes_of(context.state, JobNotes).ended_job_id
+    new = context.state.job_id
+    assert_that(jobs.id_order(new), greater_than(jobs.id_order(ended)),
+                f"job id {new} issued after job {ended} ended (ids must never be reused)")
+
+
+@when("I cancel the job")
+def cancel_job(context):
+    state = context.state
+    state.remember(context.suite.focus.send_cancel(state.job_id))
+    notes_of(state, JobNotes).cancelled.append(state.job_id)
+
+
+@then("Focus Server confirms the job is cancelled")
+def cancel_confirmed(context):
+    state = context.state
+    assert_that(state.response, has_status(200))
+    assert_that(state.response.json(), has_entries(job_id=state.job_id, status="cancelled"),
+                f"cancel confirmation\n{describe_response(state.response)}")
+
+
+@when("the job's streaming pod crashes")
+def crash_pod(context):
+    jobs.crash_streaming_pod(context.suite, context.state.job_id)
+
+
+@when("I start {count:d} multichannel jobs one after another and cancel each of them")
+def burst_and_cancel(context, count):
+    suite, state = context.suite, context.state
+    started = []
+    for i in range(count):
+        first = 1 + 10 * i
+        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
+        assert_that(response, has_status(200))
+        started.append(state.job_id)
+    notes = notes_of(state, JobNotes)
+    for job_id in started:
+        response = suite.focus.send_cancel(job_id)
+        state.remember(response)
+        assert_that(response, has_status(200))
+        notes.cancelled.append(job_id)
+
+
+@then("no resource of any of those jobs remains after the cleanup timeout")
+def burst_gone(context):
+    cancelled = notes_of(context.state, JobNotes).cancelled
+    jobs.wait_until_gone(context.suite, cancelled, _timings(context).cleanup_timeout_s, "they were cancelled")
