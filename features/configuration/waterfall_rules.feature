@@ -23,7 +23,7 @@ Feature: Waterfall configuration rules
     Examples:
       | forbidden content              | field                   |
       | a time-axis duration of 30 s   | displayTimeAxisDuration |
-      | a frequency range of 0-500 Hz  | frequencyRange          |
+      | a frequency range from 0 to 500 Hz | frequencyRange          |
       | an NFFT selection of 256       | nfftSelection           |
 
   @normal

@@ -1,0 +1,147 @@
+"""behave hooks for the acceptance suite (``environment.py`` re-exports them).
+
+Per run: load the environment, run the preflight, wire reporting, and guarantee a final job sweep
+(also on Ctrl-C). Per scenario: skip what may not run here, give the steps a fresh ``ScenarioState``,
+apply ``@fixture.*`` tags, and undo everything the scenario created even when it failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from focus_support import fixtures
+from focus_support.config.loader import sandbox_runtime_path
+from focus_support.context import SuiteContext
+from focus_support.errors import CleanupError, MisconfiguredError
+from focus_support.reporting import collectors, evidence, hooks as report_hooks, run_info
+from focus_support.reporting.hooks import visible_hook
+
+
+def _selected_environment(context: Any) -> str:
+    """``-D env=`` wins over ``FOCUS_ENV``; ``local`` (the sandbox) is the default."""
+    return context.config.userdata.get("env") or os.environ.get("FOCUS_ENV") or "local"
+
+
+def _sandbox_identity(env_name: str) -> tuple[str | None, list[str] | None]:
+    """The sandbox profile and defect switches of this run, for the report's environment widget."""
+    if env_name != "local":
+        return None, None
+    try:
+        runtime = json.loads(sandbox_runtime_path().read_text())
+    except (OSError, ValueError):
+        return None, None
+    return runtime.get("profile"), runtime.get("defects") or []
+
+
+def _load_suite_or_exit(env_name: str) -> SuiteContext:
+    """Load the environment; a bad name or key is one clear line and exit code 2, before any scenario."""
+    try:
+        return SuiteContext.load(env_name)
+    except MisconfiguredError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(2)  # behave would wrap a raised error in a multi-line hook report
+
+
+def _wire_reporting(context: Any, suite: SuiteContext) -> None:
+    report_hooks.before_all(context)
+    profile, defects = _sandbox_identity(suite.environment.name)
+    run_info.configure_from_environment(suite.environment, profile=profile, defects=defects)
+    suite.recorder.add_listener(evidence.attach_http_exchange)
+    report_hooks.add_failure_collector(
+        collectors.job_evidence(lambda ctx: ctx.suite.k8s, lambda ctx: ctx.state.created_job_ids))
+
+
+def before_all(context: Any) -> None:
+    """Load the environment, validate it, and make sure every job of the run is swept at the end."""
+    suite = _load_suite_or_exit(_selected_environment(context))
+    context.suite = suite
+    _wire_reporting(context, suite)
+    before_all_preflight(suite)
+    from focus_support.cleanup import install_interrupt_sweep
+
+    context.uninstall_sweep = install_interrupt_sweep(suite.sweep)
+
+
+@visible_hook
+def before_all_preflight(suite: SuiteContext) -> None:
+    report = suite.preflight()
+    print(report.table(), flush=True)
+    report.require_focus_server()
+
+
+@visible_hook
+def before_feature(context: Any, feature: Any) -> None:
+    """Feature-level ``@fixture.*`` tags."""
+    fixtures.use_tagged_fixtures(context, feature.tags)
+
+
+@visible_hook
+def before_scenario(context: Any, scenario: Any) -> None:
+    """Skip what may not run here (with the reason), else fresh state and the scenario's fixtures."""
+    suite: SuiteContext = context.suite
+    tags = list(scenario.effective_tags)
+    context.state = suite.new_scenario(scenario.name, tags)
+    reason = suite.skip_reason(tags)
+    if reason:
+        scenario.skip(reason)
+        return
+    fixtures.use_tagged_fixtures(context, scenario.tags)
+
+
+def before_step(context: Any, step: Any) -> None:
+    """Nothing yet: kept so that environment.py exports the full hook set."""
+
+
+def after_step(context: Any, step: Any) -> None:
+    """Attach failure evidence (job resources, pod logs) to the step that failed."""
+    report_hooks.after_step(context, step)
+
+
+@visible_hook
+def after_scenario(context: Any, scenario: Any) -> None:
+    """Undo the scenario LIFO, even after a failure; a cleanup that could not finish fails it."""
+    state = getattr(context, "state", None)
+    if state is None:
+        return
+    report = context.suite.finish_scenario(state)
+    _announce(report, f"scenario '{scenario.name}'")
+    if report.errors:
+        raise CleanupError([(f"cleanup of scenario '{scenario.name}'", RuntimeError(e)) for e in report.errors])
+
+
+def _announce(report: Any, where: str) -> None:
+    """Leaks were force-deleted already: the job_cleanup feature judges the product; here we only tell."""
+    if report.fallbacks or report.leaks:
+        text = report.describe()
+        print(f"  cleanup of {where}: {text}", flush=True)
+        evidence.attach(f"cleanup of {where}", text)
+
+
+@visible_hook
+def after_feature(context: Any, feature: Any) -> None:
+    """Nothing per feature yet; visible in the report for symmetry with before_feature."""
+
+
+def after_all(context: Any) -> None:
+    """Final sweep of every job the run created, then close every client."""
+    suite: SuiteContext | None = getattr(context, "suite", None)
+    if suite is None:
+        return
+    try:
+        after_all_sweep(suite)
+    finally:
+        uninstall = getattr(context, "uninstall_sweep", None)
+        if uninstall:
+            uninstall()
+        suite.close()
+
+
+@visible_hook
+def after_all_sweep(suite: SuiteContext) -> None:
+    report = suite.sweep()
+    _announce(report, "the run (final sweep)")
+    if report.errors:
+        raise CleanupError([("end-of-run sweep", RuntimeError(e)) for e in report.errors])

@@ -1,0 +1,56 @@
+"""Steps every area shares: the fibre precondition and the outcome of a configuration request."""
+from __future__ import annotations
+
+from behave import given, register_type, then
+from hamcrest import assert_that, empty, is_, not_none
+
+from focus_support.clients import describe_response
+from focus_support.matchers import has_status, is_job_id, names_field
+from focus_support.models import ViewType
+from focus_support.scenarios import configuration as cfg
+from focus_support.scenarios.common import require_live_fibre
+from focus_support.scenarios.jobs import wait_until_ready
+
+register_type(SpecView=cfg.view_name)
+
+
+@given("Focus Server is receiving fibre data")
+def fibre_is_live(context):
+    require_live_fibre(context.suite, context.state)
+
+
+@then("the configuration is accepted")
+def configuration_accepted(context):
+    state = context.state
+    assert_that(state.response, has_status(200))
+    assert_that(state.configure_response, not_none(),
+                f"a configure response of the contract's shape\n{describe_response(state.response)}")
+    assert_that(state.configure_response.job_id, is_job_id())
+
+
+@then('the configuration is rejected as invalid, naming "{field}"')
+def configuration_rejected(context, field):
+    response = context.state.response
+    assert_that(response, has_status(422))
+    assert_that(response, names_field(field))
+
+
+@then("no job resources were created")
+def nothing_orchestrated(context):
+    created = cfg.new_orchestration(context.suite, context.state)
+    assert_that(created, is_(empty()),
+                f"no new job, pod, service or queue after the rejected request\n"
+                f"{describe_response(context.state.response)}")
+
+
+@then("the job's view type is {view:SpecView}")
+def job_view_type(context, view):
+    state = context.state
+    assert_that(state.configure_response, not_none(), describe_response(state.response))
+    assert_that(state.configure_response.view_type, is_(ViewType.parse(cfg.view_of(view))),
+                f"view type of job {state.configure_response.job_id}")
+
+
+@then("the job's metadata becomes available")
+def metadata_available(context):
+    wait_until_ready(context.suite, context.state.job_id)

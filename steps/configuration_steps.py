@@ -1,0 +1,52 @@
+"""Steps of the waterfall rules and of configuring a view of a channel range."""
+from __future__ import annotations
+
+from behave import then, when
+from hamcrest import assert_that, equal_to, is_not, has_key
+
+from focus_support.matchers import has_status
+from focus_support.models import ViewType, build_configure_request
+from focus_support.scenarios import configuration as cfg
+
+
+@when("I configure a {view:SpecView} view of channels {first:d} to {last:d}")
+def configure_view(context, view, first, last):
+    cfg.send_configure_body(context.suite, context.state, cfg.valid_payload(view, (first, last)))
+
+
+@when("I send a {view:SpecView} configuration of channels {first:d} to {last:d} that also carries {extra}")
+def send_with_extra(context, view, first, last, extra):
+    suite, state = context.suite, context.state
+    body = cfg.apply_change(cfg.valid_payload(view, (first, last)), extra, cfg.fibre_facts(suite, state))
+    cfg.send_rejectable(suite, state, body)
+
+
+@when("I build a configuration request for a waterfall view")
+def build_waterfall_request(context):
+    context.state.configure_request = build_configure_request(ViewType.WATERFALL)
+
+
+def _built_wire(context) -> dict:
+    return context.state.configure_request.to_wire()
+
+
+@then("the request has no time-axis duration")
+def no_duration(context):
+    assert_that(_built_wire(context), is_not(has_key("displayTimeAxisDuration")), "the built waterfall request")
+
+
+@then("the request has no frequency range")
+def no_frequency_range(context):
+    assert_that(_built_wire(context), is_not(has_key("frequencyRange")), "the built waterfall request")
+
+
+@then("the request's NFFT selection is 1")
+def nfft_is_one(context):
+    assert_that(_built_wire(context).get("nfftSelection"), equal_to(1), "nfftSelection of the built waterfall request")
+
+
+@then("Focus Server accepts the request as built")
+def accepts_built_request(context):
+    state = context.state
+    cfg.send_configure_body(context.suite, state, _built_wire(context))
+    assert_that(state.response, has_status(200))
