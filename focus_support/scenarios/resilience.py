@@ -58,13 +58,26 @@ def wait_until_usable(probe: Callable[[], Any], timeout_s: float, what: str) -> 
 
 
 # --- broker connection resets ---------------------------------------------------------------------
-def drop_all_connections(management: RabbitManagement, reason: str = "focus-suite connection reset") -> list[str]:
-    """Close every client connection from the broker side (a connection reset); returns their names."""
+CONNECTIONS_LISTED_TIMEOUT_S = 20.0  # the management API lists a connection only after its stats interval
+
+
+def _connection_names(management: RabbitManagement) -> list[str]:
     response = management.http.request("GET", "connections")
     if response.status_code != 200:
         raise InfrastructureError(f"rabbitmq management GET /api/connections -> {response.status_code}")
+    return [c["name"] for c in response.json()]
+
+
+def drop_all_connections(management: RabbitManagement, reason: str = "focus-suite connection reset") -> list[str]:
+    """Close every client connection from the broker side (a connection reset); returns their names.
+
+    Waits until the management API lists at least one connection: it reports connections only
+    after its statistics interval, and resetting nothing would make the scenario prove nothing.
+    """
+    names = wait_for_infra(lambda: _connection_names(management), CONNECTIONS_LISTED_TIMEOUT_S, 0.5,
+                           describe="the broker's management API to list client connections")
     dropped = []
-    for name in (c["name"] for c in response.json()):
+    for name in names:
         closed = management.http.request("DELETE", f"connections/{quote(name, safe='')}",
                                           headers={"X-Reason": reason})
         if closed.status_code in (200, 204, 404):  # 404: it closed by itself meanwhile
