@@ -47,6 +47,8 @@ def lines_dt(config: SandboxConfig, view: str, duration: int | None, height: int
         return 1.0 / prr if prr > 0 else 0.0
     if config.has("wrong_lines_dt"):
         return height / duration
+    if height == 0:  # only reachable with height_not_validated; JSON cannot carry infinity
+        return 0.0
     return duration / height
 
 

@@ -94,8 +94,8 @@ def stack_infra(home: Path) -> Iterator[Infra]:
         yield Infra(json.loads(Path(runtime_path).read_text()))
         return
     from focus_sandbox.stack import running_stack  # the stack daemon's test entry point
-    with running_stack(home=home, profile="spec") as runtime:
-        yield Infra(runtime)
+    with running_stack("spec", home=home) as runtime:
+        yield Infra(runtime.model_dump(mode="json"))
 
 
 def wait_for(condition, timeout_s: float, what: str, interval_s: float = 0.1):
