@@ -1,23 +1,12 @@
 """Steps of the job lifecycle and job cleanup features (contract section 4, Issue #26)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, has_entries
 
 from focus_support.clients import describe_response
 from focus_support.matchers import has_error_containing, has_status
 from focus_support.scenarios import configuration as cfg, jobs, notes_of
-
-
-@dataclass
-class JobNotes:
-    """What the job steps of one scenario hand each other."""
-
-    ended_job_id: str | None = None
-    cancelled: list[str] = field(default_factory=list)
-    configured: dict = field(default_factory=dict)  # the configure response body, as sent on the wire
 
 
 def _timings(context):
@@ -29,7 +18,7 @@ def _start_ready_job(context, first: int, last: int) -> str:
     suite, state = context.suite, context.state
     response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, last)))
     assert_that(response, has_status(200))
-    notes_of(state, JobNotes).configured = response.json()
+    notes_of(state, jobs.JobNotes).configured = response.json()
     jobs.wait_until_ready(suite, state.job_id)
     return state.job_id
 
@@ -45,7 +34,7 @@ def ended_job(context, first, last):
     job_id = _start_ready_job(context, first, last)
     suite.jobs.cancel(job_id)  # the spec route, or direct deletion where the route is missing
     jobs.wait_until_metadata_refused(suite, job_id, _timings(context).cleanup_timeout_s)
-    notes_of(context.state, JobNotes).ended_job_id = job_id
+    notes_of(context.state, jobs.JobNotes).ended_job_id = job_id
 
 
 @then("every resource of the job exists within the job start timeout")
@@ -63,7 +52,7 @@ def read_metadata(context):
 def metadata_matches(context):
     state = context.state
     assert_that(state.response, has_status(200))
-    configured = notes_of(state, JobNotes).configured
+    configured = notes_of(state, jobs.JobNotes).configured
     differences = jobs.differing_fields(configured, state.response.json())
     assert not differences, (f"metadata of job {state.job_id} differs from its configure response:\n  "
                              + "\n  ".join(differences))
@@ -100,7 +89,7 @@ def invalid_job(context):
 
 @then("the new job's id comes after the id of the job that ended")
 def id_not_reused(context):
-    ended = notes_of(context.state, JobNotes).ended_job_id
+    ended = notes_of(context.state, jobs.JobNotes).ended_job_id
     new = context.state.job_id
     assert_that(jobs.id_order(new), greater_than(jobs.id_order(ended)),
                 f"job id {new} issued after job {ended} ended (ids must never be reused)")
@@ -110,7 +99,7 @@ def id_not_reused(context):
 def cancel_job(context):
     state = context.state
     state.remember(context.suite.focus.send_cancel(state.job_id))
-    notes_of(state, JobNotes).cancelled.append(state.job_id)
+    notes_of(state, jobs.JobNotes).cancelled.append(state.job_id)
 
 
 @then("Focus Server confirms the job is cancelled")
@@ -135,7 +124,7 @@ def burst_and_cancel(context, count):
         response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
         assert_that(response, has_status(200))
         started.append(state.job_id)
-    notes = notes_of(state, JobNotes)
+    notes = notes_of(state, jobs.JobNotes)
     for job_id in started:
         response = suite.focus.send_cancel(job_id)
         state.remember(response)
@@ -145,5 +134,5 @@ def burst_and_cancel(context, count):
 
 @then("no resource of any of those jobs remains after the cleanup timeout")
 def burst_gone(context):
-    cancelled = notes_of(context.state, JobNotes).cancelled
+    cancelled = notes_of(context.state, jobs.JobNotes).cancelled
     jobs.wait_until_gone(context.suite, cancelled, _timings(context).cleanup_timeout_s, "they were cancelled")

@@ -13,7 +13,7 @@ Feature: Rate limiting of configuration requests
 
   @normal @needs_verification @fixture.rate_limit_recovery @requires_cluster
   Scenario: A burst beyond the limit is throttled with advice on when to retry
-    When I send configuration requests in a burst one beyond the rate limit
+    When I send configuration requests in a burst beyond the rate limit
     Then the requests beyond the limit are throttled
     And every throttled answer says after how many seconds to retry
 

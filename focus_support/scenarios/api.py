@@ -5,6 +5,7 @@ that a 429 reaches the step instead of being absorbed by the client's safe-retry
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class Burst:
     """Answers to requests sent back to back, in order."""
 
     responses: list[requests.Response] = field(default_factory=list)
+    elapsed_s: float = 0.0
 
     @property
     def throttled(self) -> list[requests.Response]:
@@ -49,6 +51,18 @@ class Burst:
     def statuses(self) -> list[int]:
         """Status codes in order, for failure messages."""
         return [r.status_code for r in self.responses]
+
+
+@dataclass
+class ApiNotes:
+    """What the API steps of one scenario hand each other."""
+
+    limit: Limit | None = None
+    burst: Burst = field(default_factory=Burst)
+    drain: Burst = field(default_factory=Burst)
+    channels: dict[str, Any] = field(default_factory=dict)
+    jobs_before: set[str] = field(default_factory=set)
+    configured_ids: list[str] = field(default_factory=list)
 
 
 def expected_limit(expectation: RateLimitExpectation) -> Limit:
@@ -69,15 +83,27 @@ def configure_once(client: Any, body: dict[str, Any]) -> requests.Response:
     return client.send_configure(body, retry=NO_RETRY)
 
 
-def burst(client: Any, body: dict[str, Any], count: int,
-          on_response: Callable[[requests.Response], Any] = lambda _: None) -> Burst:
-    """Send ``count`` configure requests back to back; ``on_response`` sees each answer at once."""
+def burst_until_throttled(client: Any, body: dict[str, Any], limit: Limit,
+                          on_response: Callable[[requests.Response], Any] = lambda _: None) -> Burst:
+    """Send configure requests back to back until one is throttled, at most ``2 x capacity + 2``.
+
+    ``on_response`` sees each answer at once (e.g. to register the job an accepted one started).
+    """
     result = Burst()
-    for _ in range(count):
+    started = time.monotonic()
+    for _ in range(2 * limit.capacity + 2):
         response = configure_once(client, body)
         on_response(response)
         result.responses.append(response)
+        if response.status_code == THROTTLED:
+            break
+    result.elapsed_s = time.monotonic() - started
     return result
+
+
+def allowed_in(limit: Limit, elapsed_s: float) -> int:
+    """Most requests a token bucket may serve in ``elapsed_s`` starting full: capacity plus the refill."""
+    return limit.capacity + math.ceil(elapsed_s * limit.refill_per_s)
 
 
 def drain(client: Any, limit: Limit) -> Burst:

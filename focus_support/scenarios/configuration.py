@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from focus_support.errors import PreconditionNotMetError
+from focus_support.retry import RetryPolicy
 from focus_support.scenarios import notes_of
 from focus_support.scenarios.jobs import orchestration_snapshot
 from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
@@ -188,9 +189,13 @@ def send_rejectable(suite: Any, state: Any, body: dict[str, Any]) -> Any:
     return send_configure_body(suite, state, body)
 
 
-def send_configure_body(suite: Any, state: Any, body: dict[str, Any]) -> Any:
-    """Send a wire body as is (the client only waits out a 429), remember it, register any job it started."""
-    response = suite.focus.send_configure(body)
+def send_configure_body(suite: Any, state: Any, body: dict[str, Any], retry: RetryPolicy | None = None) -> Any:
+    """Send a wire body as is, remember it, register any job it started.
+
+    By default the client waits out a 429 as told (never replaying a processed request); pass
+    ``retry=NO_RETRY`` when the first answer itself is under test.
+    """
+    response = suite.focus.send_configure(body, retry=retry)
     state.remember(response, body)
     suite.register_job_from(state, response)
     state.configure_response = None

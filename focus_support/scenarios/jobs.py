@@ -7,7 +7,7 @@ what was still missing or still present.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -16,6 +16,15 @@ from focus_support.clients import describe_response
 from focus_support.errors import PreconditionNotMetError
 from focus_support.k8s.resources import job_names
 from focus_support.waiting import ProductTimeoutError, wait_for_product
+
+@dataclass
+class JobNotes:
+    """What the job steps of one scenario hand each other."""
+
+    ended_job_id: str | None = None
+    cancelled: list[str] = field(default_factory=list)
+    configured: dict[str, Any] = field(default_factory=dict)  # the configure response body, as sent on the wire
+
 
 INVALID_JOB = "Invalid job_id"
 NEVER_ISSUED_JOB_ID = "999999-999999"  # shape-valid, far beyond any sequence a test run reaches
@@ -107,12 +116,13 @@ def wait_until_ready(suite: Any, job_id: str) -> requests.Response:
     timeout = suite.environment.timings.job_start_timeout_s
     last: list[requests.Response] = []
 
-    def answered() -> requests.Response | None:
+    def answered() -> bool:  # a Response is falsy for 4xx, so answer a plain bool
         last[:] = [suite.focus.get_metadata_response(job_id)]
-        return last[0] if last[0].status_code == 200 else None
+        return last[0].status_code == 200
 
     try:
-        return wait_for_product(answered, timeout, describe=f"metadata of job {job_id} to answer")
+        wait_for_product(answered, timeout, describe=f"metadata of job {job_id} to answer")
+        return last[0]
     except ProductTimeoutError:
         seen = describe_response(last[0]) if last else "no answer"
         raise ProductTimeoutError(f"metadata of job {job_id} did not answer 200 within {timeout:g} s; "
@@ -123,12 +133,13 @@ def wait_until_metadata_refused(suite: Any, job_id: str, timeout_s: float) -> re
     """Poll until the job's metadata answers 404 "Invalid job_id"; a timeout shows the last answer."""
     last: list[requests.Response] = []
 
-    def refused() -> requests.Response | None:
+    def refused() -> bool:  # a Response is falsy for 4xx, so answer a plain bool
         last[:] = [suite.focus.get_metadata_response(job_id)]
-        return last[0] if _is_invalid_job(last[0]) else None
+        return _is_invalid_job(last[0])
 
     try:
-        return wait_for_product(refused, timeout_s, describe=f"metadata of job {job_id} to be refused")
+        wait_for_product(refused, timeout_s, describe=f"metadata of job {job_id} to be refused")
+        return last[0]
     except ProductTimeoutError:
         seen = describe_response(last[0]) if last else "no answer"
         raise ProductTimeoutError(f"metadata of the removed job {job_id} still did not answer 404 "
