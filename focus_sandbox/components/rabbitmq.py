@@ -134,6 +134,10 @@ def environment(node: RabbitNode) -> dict[str, str]:
         "RABBITMQ_CONF_ENV_FILE": str(root / "rabbitmq-env.conf"),
         "RABBITMQ_PID_FILE": str(root / "rabbitmq.pid"),
         "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": ERL_ARGS,
+        # Makes the script `exec erl` instead of running it as a background job and waiting: the VM
+        # then is the pod process itself, so it keeps the parent-death signal (a killed daemon
+        # leaves no orphaned VM) and receives SIGTERM directly.
+        "RUNNING_UNDER_SYSTEMD": "true",
     }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def start_stack(profile: str = "spec", defects: list[str] | tuple[str, ...] = ()
         raise StackError(f"a sandbox stack already runs from {home} (daemon pid {running}); "
                          f"stop it first: python -m focus_sandbox down")
     _clear_stale(home)
-    command = [sys.executable, "-m", "focus_sandbox.stack.daemon", "--home", str(home), "--profile", profile]
+    command = [sys.executable, "-m", "focus_sandbox.stack.daemon", "--home", str(home), "--profile", profile,
+               "--spawned-at", repr(time.time())]
     for name in defects:
         command += ["--defect", name]
     if mongodb_uri:
@@ -195,7 +197,12 @@ def _reap(pid: int | None) -> None:
 
 
 def _clear_stale(home: Path) -> None:
-    """Remove state files left by a daemon that no longer runs."""
-    if daemon_pid(home) is None:
+    """Remove state files and run dirs left by daemons that no longer run (e.g. killed with -9)."""
+    live = daemon_pid(home)
+    if live is None:
         (home / RUNTIME_FILE).unlink(missing_ok=True)
         (home / DAEMON_PID_FILE).unlink(missing_ok=True)
+    for run_dir in home.glob("run-*-*"):
+        owner = run_dir.name.rsplit("-", 1)[1]
+        if owner.isdigit() and int(owner) != live and not daemon_pid_alive(int(owner)):
+            shutil.rmtree(run_dir, ignore_errors=True)

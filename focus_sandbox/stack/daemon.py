@@ -29,6 +29,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--mongodb-uri")
     parser.add_argument("--waiting-for-fibre", action="store_true")
     parser.add_argument("--port-base", type=int)
+    parser.add_argument("--spawned-at", type=float, help="time.time() of the spawn, for started_in_s")
     parser.add_argument("--logs-dir", help="where the run's logs are copied at stop (default reports/sandbox-logs)")
     return parser.parse_args(argv)
 
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # survive the terminal that ran `up` closing
 
     options = StackOptions(profile=args.profile, defects=active, mongodb_uri=args.mongodb_uri,
-                           waiting_for_fibre=args.waiting_for_fibre, port_base=args.port_base)
+                           waiting_for_fibre=args.waiting_for_fibre, port_base=args.port_base,
+                           spawned_at=args.spawned_at)
     logs_dir = Path(args.logs_dir) if args.logs_dir else default_logs_dir()
     stack = Stack(home, options, stop_requested)
     code = 0
@@ -117,4 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped and cleaned by now; skip interpreter finalisation (~0.7 s with the
+    # web stack loaded) so `down` returns sooner.
+    os._exit(exit_code)

@@ -19,7 +19,7 @@ from focus_sandbox.components import epmd, focus_server, mongodb, rabbitmq, sshd
 from focus_sandbox.ports import PortAllocator
 from focus_sandbox.settings import SandboxConfig, WebAppUser
 
-from .runtime import Runtime, SshInfo
+from .runtime import DAEMON_LOG_FILE, Runtime, SshInfo
 
 NAMESPACE = "panda"
 READY_TIMEOUT_S = {"rabbitmq": 40.0, "mongodb": 20.0, "sshd": 10.0, "focus-server": 30.0}
@@ -48,6 +48,7 @@ class StackOptions:
     mongodb_uri: str | None = None
     waiting_for_fibre: bool = False
     port_base: int | None = None
+    spawned_at: float | None = None  # time.time() when the daemon was spawned
 
 
 class _ApiServer:
@@ -89,7 +90,9 @@ class Stack:
         self.epmd_process = None
         self.epmd_port: int | None = None
         self.timings: dict[str, float] = {}
-        self._t0 = time.monotonic()
+        # Timings count from the moment `up` spawned the daemon (interpreter start-up included).
+        since_spawn = max(0.0, time.time() - options.spawned_at) if options.spawned_at else 0.0
+        self._t0 = time.monotonic() - since_spawn
 
     # ----------------------------------------------------------------- start
     def start(self) -> Runtime:
@@ -101,10 +104,9 @@ class Stack:
         kubeconfig = self.run_dir / "kubeconfig"
 
         self.cluster = Cluster(run_dir=self.run_dir)
-        self.api = self._serve_api()
-        kube_url = f"http://127.0.0.1:{self.api.port}"
+        kube_port = self.ports.take("kube-api")
+        kube_url = f"http://127.0.0.1:{kube_port}"
         write_kubeconfig(kubeconfig, kube_url, namespace=NAMESPACE)
-        self._mark("kube-api")
 
         rabbit_password = secrets.token_urlsafe(18)
         self.epmd_port = self.ports.take("epmd")
@@ -124,19 +126,20 @@ class Stack:
                                web_app_users=users)
         config.write(config_path)
 
+        # The broker is the slowest to boot: start it first. Independent components start together;
+        # the Focus Server seeds MongoDB at start-up, so it waits for MongoDB and for the API it
+        # creates jobs through (the broker it only uses per request).
         self.epmd_process = epmd.start(self.epmd_port, self.run_dir / "epmd.log")
-        # Independent components start together; the Focus Server seeds MongoDB when it starts,
-        # so it waits for MongoDB (the broker it only uses per request).
         self.cluster.add_deployment(rabbitmq.spec(node))
         if mongo_port is not None:
             self.cluster.add_deployment(mongodb.spec(self.run_dir, mongo_port))
         self.cluster.add_deployment(sshd.spec(ssh))
+        self.api = self._serve_api(kube_port)
+        self._mark("kube-api")
         if mongo_port is not None:
-            self._wait("mongodb", NAMESPACE)
+            self._wait_all({"mongodb": NAMESPACE})
         self.cluster.add_deployment(focus_server.spec(config_path, focus_port))
-        self._wait("rabbitmq", NAMESPACE)
-        self._wait("sshd", sshd.NAMESPACE)
-        self._wait("focus-server", NAMESPACE)
+        self._wait_all({"rabbitmq": NAMESPACE, "sshd": sshd.NAMESPACE, "focus-server": NAMESPACE})
 
         started = self._elapsed()
         (self.run_dir / "startup-timings.json").write_text(json.dumps(self.timings, indent=2))
@@ -153,42 +156,48 @@ class Stack:
                         known_hosts_file=str(ssh.known_hosts_file), kubectl=f"kubectl --kubeconfig {kubeconfig}"),
             timings=config.timings, rate_limit=config.rate_limit, capacity=config.capacity)
 
-    def _serve_api(self) -> _ApiServer:
-        """Serve the cluster API; a port taken since we chose it means another port."""
+    def _serve_api(self, port: int) -> _ApiServer:
+        """Serve the cluster API on ``port``. Taken since we chose it? Then the run cannot go on: the
+        kubeconfig and the server's config already name it."""
         assert self.cluster is not None
-        last: Exception | None = None
-        for attempt in range(3):
-            api = _ApiServer(self.cluster.app, self.ports.take(f"kube-api-{attempt}"))
-            try:
-                api.start()
-                return api
-            except RuntimeError as exc:
-                last = exc
-        raise RuntimeError(f"could not serve the Kubernetes API: {last}")
+        api = _ApiServer(self.cluster.app, port)
+        api.start()
+        return api
 
-    def _wait(self, name: str, namespace: str) -> None:
-        """Wait for a deployment's first pod to be Ready; fail fast if that pod's process exits."""
+    def _wait_all(self, pending: dict[str, str]) -> None:
+        """Wait until each named deployment (name -> namespace) has a Ready pod.
+
+        Fails fast when a deployment's first pod exits before it was ready (the cluster would only
+        restart it), and at the deployment's deadline; either way with the pod's log tail.
+        """
         assert self.cluster is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S[name]
-        first_pod = None
-        while True:
+        deadlines = {name: time.monotonic() + READY_TIMEOUT_S[name] for name in pending}
+        first_pods: dict[str, str] = {}
+        pending = dict(pending)
+        while pending:
             if self.stop_requested.is_set():
                 raise StopRequested()
-            try:
-                self.cluster.wait_ready(name, timeout_s=0, namespace=namespace)
-                self._mark(name)
-                return
-            except TimeoutError as not_ready:
-                state = str(not_ready).split("\n", 1)[0]
-            pods = self.cluster.pod_names(namespace, f"app={name}")
-            first_pod = first_pod or (pods[0] if pods else None)
-            if first_pod and self.cluster.pod_pid(first_pod, namespace) is None:
-                raise ComponentFailed(name, f"its process exited before it was ready ({state})",
-                                      self.cluster.pod_log_tail(first_pod, LOG_TAIL_LINES))
-            if time.monotonic() >= deadline:
-                tail = self.cluster.pod_log_tail(first_pod, LOG_TAIL_LINES) if first_pod else "(no pod)"
-                raise ComponentFailed(name, f"not ready after {READY_TIMEOUT_S[name]:.0f} s ({state})", tail)
-            time.sleep(0.05)
+            for name, namespace in list(pending.items()):
+                try:
+                    self.cluster.wait_ready(name, timeout_s=0, namespace=namespace)
+                    self._mark(name)
+                    del pending[name]
+                    continue
+                except TimeoutError as not_ready:
+                    state = str(not_ready).split("\n", 1)[0]
+                if name not in first_pods:
+                    pods = self.cluster.pod_names(namespace, f"app={name}")
+                    if pods:
+                        first_pods[name] = pods[0]
+                pod = first_pods.get(name)
+                if pod and self.cluster.pod_pid(pod, namespace) is None:
+                    raise ComponentFailed(name, f"its process exited before it was ready ({state})",
+                                          self.cluster.pod_log_tail(pod, LOG_TAIL_LINES))
+                if time.monotonic() >= deadlines[name]:
+                    tail = self.cluster.pod_log_tail(pod, LOG_TAIL_LINES) if pod else "(no pod was started)"
+                    raise ComponentFailed(name, f"not ready after {READY_TIMEOUT_S[name]:.0f} s ({state})", tail)
+            if pending:
+                time.sleep(0.05)
 
     def _elapsed(self) -> float:
         return time.monotonic() - self._t0
@@ -208,6 +217,9 @@ class Stack:
             epmd.stop(self.epmd_process, self.epmd_port)
         if logs_dir is not None and self.run_dir.exists():
             kept = copy_logs(self.run_dir, logs_dir / self.run_dir.name)
+            daemon_log = self.home / DAEMON_LOG_FILE
+            if daemon_log.exists():  # its output so far: start-up timings, any failure report
+                shutil.copy2(daemon_log, kept / DAEMON_LOG_FILE)
             print(f"[daemon] logs kept in {kept}", flush=True)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
