@@ -43,6 +43,12 @@ def _up(args: argparse.Namespace) -> int:
     except ValueError as bad:
         print(f"error: {bad}", file=sys.stderr)
         return 2
+    state, runtime = stack_state()
+    if state != "stopped":
+        pid = runtime.pid if runtime else "?"
+        print(f"error: a sandbox stack is already {state} from {sandbox_home()} (daemon pid {pid}); "
+              f"stop it first: python -m focus_sandbox down", file=sys.stderr)
+        return 1
     began = time.monotonic()
     print(f"Starting the sandbox stack (profile {args.profile}, defects: {', '.join(defects) or 'none'}) ...",
           flush=True)

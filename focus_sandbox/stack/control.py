@@ -50,7 +50,8 @@ def start_stack(profile: str = "spec", defects: list[str] | tuple[str, ...] = ()
     Raises ValueError for an unknown profile or defect switch, StackError when a stack already runs
     from ``home`` or a component fails (the message carries the daemon's error output).
     """
-    defect_switches.resolve(profile, list(defects))  # fail fast, before spawning anything
+    defects = list(defects or ())
+    defect_switches.resolve(profile, defects)  # fail fast, before spawning anything
     home = sandbox_home(home)
     home.mkdir(parents=True, exist_ok=True)
     running = daemon_pid(home)
@@ -76,6 +77,21 @@ def start_stack(profile: str = "spec", defects: list[str] | tuple[str, ...] = ()
         daemon = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                   cwd=REPO_ROOT, env=env, start_new_session=True)
     _children[daemon.pid] = daemon
+    try:
+        return _wait_until_ready(home, daemon, timeout_s)
+    except BaseException:
+        # Interrupted (Ctrl-C) or timed out: a half-started stack must not outlive the caller.
+        if daemon.poll() is None:
+            if daemon_pid(home) == daemon.pid:
+                stop_stack(home)
+            else:  # it has not claimed the home yet, so it owns no process: just end it
+                daemon.terminate()
+                daemon.wait(STOP_TIMEOUT_S)
+                _children.pop(daemon.pid, None)
+        raise
+
+
+def _wait_until_ready(home: Path, daemon: subprocess.Popen, timeout_s: float) -> Runtime:
     deadline = time.monotonic() + timeout_s
     while True:
         runtime = Runtime.read(home)
@@ -86,7 +102,6 @@ def start_stack(profile: str = "spec", defects: list[str] | tuple[str, ...] = ()
             raise StackError(f"the sandbox daemon exited with code {daemon.returncode} before the stack "
                              f"was ready:\n{daemon_log(home)}")
         if time.monotonic() >= deadline:
-            stop_stack(home)
             raise StackError(f"the sandbox stack was not ready within {timeout_s:.0f} s; daemon output:\n"
                              f"{daemon_log(home)}")
         time.sleep(_POLL_S)
