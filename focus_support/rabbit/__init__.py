@@ -16,6 +16,8 @@ def amqp_queue_exists(url: str, name: str) -> bool:
     except ChannelClosedByBroker as exc:
         if exc.reply_code == 404:
             return False
+        if exc.reply_code == 405:  # RESOURCE_LOCKED: exists, exclusive to another connection
+            return True
         raise
     finally:
         if connection.is_open:

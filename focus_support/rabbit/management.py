@@ -74,6 +74,16 @@ class RabbitManagement:
             raise InfrastructureError(f"rabbitmq management could not delete queue {name}: {response.status_code}")
         return response.status_code == 204
 
+    def connections(self) -> list[dict[str, Any]]:
+        """Open AMQP connections (name, user, client properties...)."""
+        return list(self._get("connections"))
+
+    def close_connection(self, name: str, reason: str = "closed by the test suite") -> bool:
+        """Force-close one connection (the client sees a reset); False when it was already gone."""
+        response = self.http.request("DELETE", f"connections/{quote(name, safe='')}",
+                                     headers={"X-Reason": reason})
+        return response.status_code in (200, 204)
+
     def close(self) -> None:
         """Close the HTTP session."""
         self.http.close()

@@ -50,3 +50,41 @@ def sandbox_home(tmp_path: Path) -> Path:
     """A FOCUS_SANDBOX_HOME holding a placeholder runtime.json."""
     write_runtime(tmp_path)
     return tmp_path
+
+
+def _stack(tmp_path_factory, name: str, **options):
+    """Start a private sandbox stack; yield a SuiteContext on it; close and stop it afterwards."""
+    from focus_sandbox.stack import running_stack
+    from focus_support.config import load_environment
+    from focus_support.context import SuiteContext
+
+    home = tmp_path_factory.mktemp(name)
+    with running_stack(home=home, logs_dir=home / "logs", **options):
+        ctx = SuiteContext(load_environment("local", environ={"FOCUS_SANDBOX_HOME": str(home)}))
+        try:
+            yield ctx
+        finally:
+            ctx.sweep()
+            ctx.close()
+
+
+@pytest.fixture(scope="session")
+def spec_stack(tmp_path_factory):
+    """The sandbox in the spec profile (shared by the integration tests; destructive ones restore it)."""
+    yield from _stack(tmp_path_factory, "spec-stack", profile="spec")
+
+
+@pytest.fixture(scope="session")
+def observed_stack(tmp_path_factory):
+    """The sandbox replaying the observed defects (no cancel route, janitor keeps queues...)."""
+    yield from _stack(tmp_path_factory, "observed-stack", profile="observed")
+
+
+@pytest.fixture
+def ctx(spec_stack):
+    """The spec stack's context with a fresh scenario; the scenario is cleaned up afterwards."""
+    state = spec_stack.new_scenario("pytest")
+    spec_stack.state = state
+    yield spec_stack
+    report = spec_stack.finish_scenario(state)
+    assert report.clean, report.describe()
