@@ -71,7 +71,9 @@ class Infra:
         self.config = SandboxConfig.read(config_path)
         self.focus_url = runtime["focus_server_url"]
         self.web_url = runtime["web_app_url"]
-        self._generation = 100
+        # Variant job ids must not collide with the stack server's (generation 1, 2...) nor with
+        # variants of an earlier test run on the same long-lived stack.
+        self._generation = 100 + int(time.time() * 10) % 10_000_000
 
     def kube(self):
         """A cluster client for the stack's namespace."""
