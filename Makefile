@@ -24,6 +24,9 @@ acceptance: setup
 test: setup
 	@$(PY) -m pytest
 
+verify-suite: setup
+	@$(PY) -m scripts.verify_suite $(ARGS)
+
 dry-run: setup
 	@$(PY) -m behave --dry-run --no-summary --format=progress -D env=$(ENV) $(FEATURE)
 

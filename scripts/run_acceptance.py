@@ -32,9 +32,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def known_environments() -> list[str]:
     """Environment names declared in config/environments.yaml."""
-    from focus_support.config import list_environments
+    from focus_support.config import known_environments as listed
 
-    return list_environments()
+    return listed()
 
 
 def run_behave(env: str, tags: str, extra: list[str]) -> int:
