@@ -54,6 +54,10 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
+# `.venv/bin/behave` and `.venv/bin/pytest` import the project's packages from the checkout itself
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+[[ -f "$site/focus_suite.pth" && $(cat "$site/focus_suite.pth") == "$PWD" ]] || echo "$PWD" > "$site/focus_suite.pth"
+
 # --- Allure CLI ------------------------------------------------------------------------------
 if [[ -x scripts/install_allure.sh ]]; then
   scripts/install_allure.sh
