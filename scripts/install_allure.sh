@@ -18,8 +18,8 @@ if [ "$(installed_version)" != "$ALLURE_VERSION" ]; then
     mkdir -p "$PREFIX"
     npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
         "allure-commandline@$ALLURE_VERSION"
+    echo "[setup] allure: $ALLURE_BIN ($(installed_version))"
 fi
-echo "allure: $ALLURE_BIN ($(installed_version))"
 
 # Chromium is only needed by the report's browser test; install it when we may.
 if ! command -v chromium >/dev/null; then
@@ -27,10 +27,8 @@ if ! command -v chromium >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq chromium >/dev/null
-        echo "chromium: $(command -v chromium)"
+        echo "[setup] chromium: $(command -v chromium)"
     else
         echo "chromium: not installed (not root); the report browser test will be skipped" >&2
     fi
-else
-    echo "chromium: $(command -v chromium)"
 fi
