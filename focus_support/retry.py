@@ -157,6 +157,31 @@ def build_retrying(policy: RetryPolicy, sleep: Callable[[float], None] = time.sl
     )
 
 
+def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> Any:
+    """Call ``fn`` under the policy; the common first-try success skips the retry machinery entirely."""
+    try:
+        first: Any = fn()
+        failed = False
+    except Exception as exc:  # classified below; anything not retryable is re-raised unchanged
+        first, failed = exc, True
+    if policy.max_retries <= 0 or not classify(first).retry:
+        if failed:
+            raise first
+        return first
+    replay = [first]
+
+    def replay_then_call() -> Any:
+        # tenacity sees the first outcome again (no second request), then waits before trying anew
+        if replay:
+            outcome = replay.pop()
+            if failed and outcome is first:
+                raise outcome
+            return outcome
+        return fn()
+
+    return build_retrying(policy, sleep)(replay_then_call)
+
+
 @overload
 def retry_with_backoff(func: F) -> F: ...
 @overload
@@ -179,7 +204,7 @@ def retry_with_backoff(
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return build_retrying(policy, sleep)(fn, *args, **kwargs)
+            return call_with_retry(lambda: fn(*args, **kwargs), policy, sleep)
 
         wrapper.retry_policy = policy  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]

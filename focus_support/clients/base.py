@@ -5,7 +5,6 @@ import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import urljoin
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from focus_support.errors import InfraTimeoutError, UnexpectedResponseError, UnreachableError
 from focus_support.rate_limiter import RateLimiter
 from focus_support.recording import Exchange, Recorder, redact_body, redact_headers
-from focus_support.retry import RetryPolicy, build_retrying
+from focus_support.retry import RetryPolicy, call_with_retry
 
 M = TypeVar("M", bound=BaseModel)
 _BODY_LIMIT = 64 * 1024
@@ -78,7 +77,7 @@ class ServiceClient:
 
     def url(self, path: str) -> str:
         """Absolute URL of a path relative to the service root."""
-        return urljoin(self.base_url, path.lstrip("/"))
+        return self.base_url + path.lstrip("/")  # base always ends in "/"; paths are relative
 
     def request(
         self,
@@ -102,9 +101,8 @@ class ServiceClient:
             attempts += 1
             return self._send_once(method, url, json, data, headers, params, timeout_s, attempts)
 
-        retrying = build_retrying(retry or self.retry_policy, self._sleep)
         try:
-            return retrying(attempt)
+            return call_with_retry(attempt, retry or self.retry_policy, self._sleep)
         except requests.Timeout as exc:
             raise InfraTimeoutError(f"{self.name}: {method} {url} timed out after {attempts} attempt(s): {exc}") from exc
         except requests.ConnectionError as exc:
