@@ -77,6 +77,14 @@ class Kube:
         self._expect(resp, 200, 202)
         return True
 
+    def delete_pod(self, name: str) -> bool:
+        """Delete a pod (its process is stopped); False when it was already gone."""
+        resp = self._call("DELETE", f"/api/v1/namespaces/{self.ns}/pods/{name}")
+        if resp.status_code == 404:
+            return False
+        self._expect(resp, 200, 202)
+        return True
+
     def delete_service(self, name: str) -> bool:
         """Delete a Service; False when it was already gone."""
         resp = self._call("DELETE", f"{self._services()}/{name}")

@@ -297,3 +297,26 @@ def test_seed_layout_and_indexes(infra):
     names = db.list_collection_names()
     unrec = db[next(n for n in names if n.startswith(base["guid"]) and n.endswith("unrecognized_recordings"))]
     assert unrec.count_documents({}) and not unrec.count_documents({"start_time": {"$exists": True}})
+
+
+# ------------------------------------------------------------------ resilience
+def test_server_pod_replaced_keeps_jobs_and_id_order(infra, jobs):
+    first = jobs().json()["job_id"]
+    ready(infra, first)
+    kube = infra.kube()
+    old = [p["metadata"]["name"] for p in kube.list_pods("app=focus-server")]
+    assert len(old) == 1, old
+    assert kube.delete_pod(old[0])
+
+    def replaced():
+        names = [p["metadata"]["name"] for p in kube.list_pods("app=focus-server")
+                 if (p.get("status") or {}).get("phase") == "Running"]
+        try:
+            up = requests.get(f"{infra.focus_url}/ack", timeout=1).status_code == 200
+        except requests.RequestException:
+            up = False
+        return up and names and names != old and names
+    t.wait_for(replaced, 60, "focus-server pod replaced and /ack answering")
+    assert requests.get(f"{infra.focus_url}/metadata/{first}").status_code == 200
+    second = jobs().json()["job_id"]
+    assert int(second.split("-")[1]) > int(first.split("-")[1]), (first, second)
