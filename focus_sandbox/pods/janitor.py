@@ -4,7 +4,8 @@ Polls the cluster until Job ``grpc-job-<id>`` is finished (Complete/Failed) or g
 Service ``grpc-service-<id>``, the job's RabbitMQ queue and the grpc Job, logging each step, and
 exits 0. The cluster is reached with urllib; only the queue deletion needs pika.
 
-Env: JOB_ID, KUBE_API_URL, NAMESPACE, RABBITMQ_URL, RABBIT_QUEUE, POLL_INTERVAL_S.
+Env: JOB_ID, KUBE_API_URL, NAMESPACE, SANDBOX_CONFIG (the broker URL is read from it), RABBIT_QUEUE,
+POLL_INTERVAL_S.
 """
 from __future__ import annotations
 
@@ -97,6 +98,12 @@ def delete_queue(url: str, queue: str) -> bool:
             time.sleep(1.0)  # poll interval of the retry loop
 
 
+def broker_url() -> str:
+    """The broker URL from the run's config file (it holds the password, so it is not in the env)."""
+    with open(os.environ["SANDBOX_CONFIG"], encoding="utf-8") as config:
+        return json.load(config)["rabbitmq_url"]
+
+
 def main() -> int:
     """Wait for the grpc job to end, then clean up after it."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -111,7 +118,7 @@ def main() -> int:
     queue = os.environ.get("RABBIT_QUEUE", "")
     ok = True
     if queue:
-        ok = delete_queue(os.environ["RABBITMQ_URL"], queue)
+        ok = delete_queue(broker_url(), queue)
     else:
         log("no queue name given (RABBIT_QUEUE empty): queue left in place")
     delete(f"/apis/batch/v1/namespaces/{ns}/jobs/{grpc_job}", f"job {grpc_job}")

@@ -110,7 +110,10 @@ class Orchestrator:
         # The observed janitor script misspells the queue variable, so it never deletes the queue.
         queue_var = "RABBIT_QEUE" if self.config.has("janitor_keeps_queue") else "RABBIT_QUEUE"
         env = _env(JOB_ID=job_id, KUBE_API_URL=self.config.kube_api_url, NAMESPACE=self.config.namespace,
-                   RABBITMQ_URL=self.config.rabbitmq_url, POLL_INTERVAL_S=0.25, **{queue_var: queue})
+                   # like a mounted Secret: the broker password stays in the run's 0600 config file,
+                   # never in the Job object that anyone reading the cluster API can see
+                   SANDBOX_CONFIG=str(Path(self.config.run_dir) / "sandbox-config.json"),
+                   POLL_INTERVAL_S=0.25, **{queue_var: queue})
         node = MISSING_NODE_LABEL if self.config.has("janitor_stuck_pending") else NODE_LABEL
         return self._job(f"cleanup-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.janitor"],
                          env, node)
