@@ -220,8 +220,19 @@ class Stack:
             daemon_log = self.home / DAEMON_LOG_FILE
             if daemon_log.exists():  # its output so far: start-up timings, any failure report
                 shutil.copy2(daemon_log, kept / DAEMON_LOG_FILE)
+            prune_old_logs(logs_dir)
             print(f"[daemon] logs kept in {kept}", flush=True)
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+KEPT_LOG_RUNS = 10
+
+
+def prune_old_logs(logs_dir: Path, keep: int = KEPT_LOG_RUNS) -> None:
+    """Keep the logs of the newest ``keep`` runs only, so reports/ does not grow without bound."""
+    runs = sorted((p for p in logs_dir.glob("run-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def copy_logs(run_dir: Path, target: Path) -> Path:
