@@ -10,7 +10,7 @@ from focus_support.retry import NO_RETRY
 from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
 
 
-def _notes(context) -> ApiNotes:
+def _notes(context) -> api.ApiNotes:
     return notes_of(context.state, api.ApiNotes)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import assert_that, equal_to, greater_than, has_entries
+from hamcrest import assert_that, greater_than, has_entries
 
 from focus_support.clients import describe_response
 from focus_support.matchers import has_error_containing, has_status

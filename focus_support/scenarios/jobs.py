@@ -73,7 +73,7 @@ def wait_for_every_resource(suite: Any, job_id: str) -> JobParts:
     timeout = suite.environment.timings.job_start_timeout_s
     try:
         return wait_for_product(complete, timeout, describe=f"every resource of job {job_id}")
-    except ProductTimeoutError as exc:
+    except ProductTimeoutError:
         missing = last[0].missing() if last else ["(never looked up)"]
         raise ProductTimeoutError(f"job {job_id} was not complete {timeout:g} s after it was configured; "
                                   f"missing: {', '.join(missing)}", last) from None
