@@ -88,3 +88,9 @@ def ctx(spec_stack):
     yield spec_stack
     report = spec_stack.finish_scenario(state)
     assert report.clean, report.describe()
+
+
+@pytest.fixture(scope="session")
+def fibreless_stack(tmp_path_factory):
+    """The sandbox while the interrogator has no fibre (prr 0, configure answers 503)."""
+    yield from _stack(tmp_path_factory, "fibreless-stack", profile="spec", waiting_for_fibre=True)
