@@ -1,8 +1,10 @@
 """Bring the stack's processes up in order and down again; used by the daemon's main thread."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import tempfile
 import secrets
 import shutil
 import threading
@@ -24,6 +26,9 @@ from .runtime import DAEMON_LOG_FILE, Runtime, SshInfo
 NAMESPACE = "panda"
 READY_TIMEOUT_S = {"rabbitmq": 40.0, "mongodb": 20.0, "sshd": 10.0, "focus-server": 30.0}
 LOG_TAIL_LINES = 40
+
+STREAM_PORT_BASE = 12301   # the first job stream port, as on staging
+STREAM_PORT_BLOCK = 1000   # ports per concurrently running stack
 
 
 class StopRequested(Exception):
@@ -95,6 +100,21 @@ class Stack:
         self._t0 = time.monotonic() - since_spawn
 
     # ----------------------------------------------------------------- start
+    def _claim_stream_ports(self) -> int:
+        """A stream-port range of our own (12301 upwards, as staging): stacks running side by side would
+        otherwise both find a port free and race for it when their job pods bind. The lock is held
+        for the daemon's lifetime and released by the kernel when it exits, however it exits."""
+        for base in range(STREAM_PORT_BASE, STREAM_PORT_BASE + 20 * STREAM_PORT_BLOCK, STREAM_PORT_BLOCK):
+            handle = open(Path(tempfile.gettempdir()) / f"focus-sandbox-stream-ports-{base}.lock", "w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            self._stream_port_lock = handle
+            return base
+        raise ComponentFailed("stream ports", "twenty sandbox stacks already hold every stream-port range", "")
+
     def start(self) -> Runtime:
         """Start every component and return the runtime description once all are ready."""
         opts = self.options
@@ -123,7 +143,7 @@ class Stack:
         config = SandboxConfig(run_dir=str(self.run_dir), profile=opts.profile, defects=list(opts.defects),
                                waiting_for_fibre=opts.waiting_for_fibre, namespace=NAMESPACE,
                                kube_api_url=kube_url, mongodb_uri=mongodb_uri, rabbitmq_url=node.amqp_url,
-                               web_app_users=users)
+                               web_app_users=users, stream_port_base=self._claim_stream_ports())
         config.write(config_path)
 
         # The broker is the slowest to boot: start it first. Independent components start together;
