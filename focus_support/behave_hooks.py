@@ -106,7 +106,8 @@ def after_scenario(context: Any, scenario: Any) -> None:
     state = getattr(context, "state", None)
     if state is None:
         return
-    report = context.suite.finish_scenario(state)
+    # cancel now, in reverse order; the final sweep confirms everything is gone (saves a janitor wait per scenario)
+    report = context.suite.finish_scenario(state, confirm_jobs_gone=False)
     _announce(report, f"scenario '{scenario.name}'")
     if report.errors:
         raise CleanupError([(f"cleanup of scenario '{scenario.name}'", RuntimeError(e)) for e in report.errors])

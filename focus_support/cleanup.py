@@ -3,7 +3,8 @@
 Every job the suite creates is registered the moment its id is known. After each scenario its jobs
 are cancelled in reverse order (``DELETE /job/{id}``; where that route is missing, an observed
 defect, the job's cluster resources and queues are deleted directly and the fallback is recorded),
-then the tracker waits up to ``cleanup_timeout_s`` and reports whatever is still there as a leak.
+then the tracker waits up to ``cleanup_timeout_s`` (per scenario, or once for the whole run at the
+sweep) and reports whatever is still there as a leak.
 """
 from __future__ import annotations
 
@@ -140,6 +141,7 @@ class JobTracker:
         self._scenario: list[str] = []
         self._run: list[str] = []
         self._cleaned: set[str] = set()
+        self._cancelled: set[str] = set()
 
     def register(self, job_id: str) -> None:
         """Record a job the moment its id is known."""
@@ -189,14 +191,20 @@ class JobTracker:
         deleted = self.delete_directly(job_id)
         return CancelOutcome(job_id, "direct-delete", f"DELETE /job answered {response.status_code}", deleted)
 
-    def cleanup(self, job_ids: list[str]) -> CleanupReport:
-        """Cancel the jobs newest first, wait up to the timeout, and report leaks."""
-        report = CleanupReport()
+    def _cancel_all(self, job_ids: list[str], report: CleanupReport) -> None:
+        """Cancel the jobs newest first, recording each outcome; an unreachable server is an error."""
         for job_id in reversed(job_ids):
             try:
                 report.outcomes.append(self.cancel(job_id))
             except InfrastructureError as exc:
                 report.errors.append(f"cancel {job_id}: {exc}")
+        with self._lock:
+            self._cancelled.update(job_ids)
+
+    def cleanup(self, job_ids: list[str], already_cancelled: frozenset[str] = frozenset()) -> CleanupReport:
+        """Cancel the jobs newest first, wait up to the timeout, and report leaks."""
+        report = CleanupReport()
+        self._cancel_all([j for j in job_ids if j not in already_cancelled], report)
         leftovers: dict[str, list[str]] = {}
 
         def all_gone() -> bool:
@@ -220,18 +228,29 @@ class JobTracker:
             self._cleaned.update(job_ids)
         return report
 
-    def cleanup_scenario(self) -> CleanupReport:
-        """Clean the current scenario's jobs (also after a failure) and start a new scenario."""
+    def cleanup_scenario(self, confirm: bool = True) -> CleanupReport:
+        """Clean the current scenario's jobs (also after a failure) and start a new scenario.
+
+        ``confirm=False`` only cancels: waiting for every janitor after every scenario would cost the
+        suite minutes, so ``sweep`` confirms those jobs are gone (and reports leaks) once per run.
+        """
         with self._lock:
             jobs, self._scenario = list(self._scenario), []
-        return self.cleanup(jobs) if jobs else CleanupReport()
+        if not jobs:
+            return CleanupReport()
+        if confirm:
+            return self.cleanup(jobs)
+        report = CleanupReport()
+        self._cancel_all(jobs, report)
+        return report
 
     def sweep(self) -> CleanupReport:
-        """End of run (or Ctrl-C): clean every job of the run not yet confirmed gone."""
+        """End of run (or Ctrl-C): cancel what is left, then confirm every job of the run is gone."""
         with self._lock:
             jobs = [j for j in self._run if j not in self._cleaned]
+            cancelled = frozenset(self._cancelled)
             self._scenario = []
-        return self.cleanup(jobs) if jobs else CleanupReport()
+        return self.cleanup(jobs, already_cancelled=cancelled) if jobs else CleanupReport()
 
 
 def install_interrupt_sweep(sweep: Callable[[], Any]) -> Callable[[], None]:

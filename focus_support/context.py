@@ -159,14 +159,18 @@ class SuiteContext:
             return job_id
         return None
 
-    def finish_scenario(self, state: ScenarioState) -> CleanupReport:
-        """Undo the scenario (its cleanup stack, then its jobs) even after a failure; collect exchanges."""
+    def finish_scenario(self, state: ScenarioState, confirm_jobs_gone: bool = True) -> CleanupReport:
+        """Undo the scenario (its cleanup stack, then its jobs) even after a failure; collect exchanges.
+
+        ``confirm_jobs_gone=False`` cancels the jobs without waiting; ``sweep`` confirms them later.
+        """
         errors: list[str] = []
         try:
             state.cleanup.run_all()
         except CleanupError as exc:
             errors.append(str(exc))
-        report = self.jobs.cleanup_scenario() if "jobs" in self._cache or state.created_job_ids else CleanupReport()
+        report = (self.jobs.cleanup_scenario(confirm=confirm_jobs_gone)
+                  if "jobs" in self._cache or state.created_job_ids else CleanupReport())
         report.errors = errors + report.errors
         state.cleanup_report = report
         state.exchanges = self.recorder.reset()

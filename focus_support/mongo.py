@@ -19,6 +19,8 @@ from focus_support.errors import MisconfiguredError, PreconditionNotMetError, Un
 from focus_support.waiting import wait_for_infra
 
 UNRECOGNIZED_SUFFIX = "-unrecognized_recordings"
+# MongoDB-wire servers that only allow identifier-like collection names store it with an underscore
+UNRECOGNIZED_SUFFIXES = (UNRECOGNIZED_SUFFIX, "_unrecognized_recordings")
 SPEC_INDEXES: tuple[tuple[str, ...], ...] = (("start_time",), ("end_time",), ("uuid",), ("deleted",))
 LIVE_MAX_AGE = dt.timedelta(hours=24)
 
@@ -29,16 +31,16 @@ class RecordingsCollections:
 
     base_path: str
     guid: str
+    unrecognized: str = ""   # the collection of folders the indexer could not parse
+
+    def __post_init__(self) -> None:
+        if not self.unrecognized:
+            object.__setattr__(self, "unrecognized", self.guid + UNRECOGNIZED_SUFFIX)
 
     @property
     def recordings(self) -> str:
         """The collection of recordings (named by the guid)."""
         return self.guid
-
-    @property
-    def unrecognized(self) -> str:
-        """The collection of folders the indexer could not parse."""
-        return self.guid + UNRECOGNIZED_SUFFIX
 
 
 @dataclass
@@ -150,7 +152,9 @@ class MongoDBManager:
             raise PreconditionNotMetError(f"base_paths has no storage root with is_archive={archive}")
         existing = set(self.db.list_collection_names())
         chosen = next((r for r in roots if r.get("guid") in existing), roots[0])
-        return RecordingsCollections(base_path=str(chosen.get("base_path")), guid=str(chosen.get("guid")))
+        guid = str(chosen.get("guid"))
+        unrecognized = next((guid + s for s in UNRECOGNIZED_SUFFIXES if guid + s in existing), "")
+        return RecordingsCollections(base_path=str(chosen.get("base_path")), guid=guid, unrecognized=unrecognized)
 
     def schema_report(self, collection: str, required: tuple[str, ...] = ("uuid", "start_time"),
                       now: dt.datetime | None = None, limit: int = 10_000) -> SchemaReport:

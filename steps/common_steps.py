@@ -8,7 +8,7 @@ from focus_support.clients import describe_response
 from focus_support.matchers import has_status, is_job_id, names_field
 from focus_support.models import ViewType
 from focus_support.scenarios import configuration as cfg
-from focus_support.scenarios.common import require_live_fibre
+from focus_support.scenarios.common import adopt_stray_jobs, require_live_fibre
 from focus_support.scenarios.jobs import wait_until_ready
 
 register_type(SpecView=cfg.view_name)
@@ -38,6 +38,7 @@ def configuration_rejected(context, field):
 @then("no job resources were created")
 def nothing_orchestrated(context):
     created = cfg.new_orchestration(context.suite, context.state)
+    adopt_stray_jobs(context.suite, context.state, created)
     assert_that(created, is_(empty()),
                 f"no new job, pod, service or queue after the rejected request\n"
                 f"{describe_response(context.state.response)}")
