@@ -1,0 +1,33 @@
+"""The Gherkin and the step modules agree: nothing undefined or ambiguous, no step definition unused."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.suite
+
+
+def _dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """behave --dry-run over every feature, the usage report written to a private file."""
+    return subprocess.run([sys.executable, "-m", "behave", "--dry-run", "--no-summary", *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_no_step_is_undefined_or_ambiguous(tmp_path):
+    run = _dry_run(tmp_path, "-f", "null")
+    output = run.stdout + run.stderr
+    problems = [line for line in output.splitlines()
+                if any(word in line.lower() for word in ("undefined", "ambiguous", "error"))]
+    assert not problems, "behave --dry-run reports:\n" + "\n".join(problems[:20])
+
+
+def test_every_step_definition_is_used(tmp_path):
+    usage = tmp_path / "usage.txt"
+    _dry_run(tmp_path, "-f", "steps.usage", "-o", str(usage))
+    text = usage.read_text()
+    assert "UNUSED STEP DEFINITIONS" not in text, text[text.find("UNUSED STEP DEFINITIONS"):][:3000]
+    assert "@given(" in text or "@when(" in text, "the usage report lists no step at all:\n" + text[:500]
