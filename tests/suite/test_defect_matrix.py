@@ -1,0 +1,115 @@
+"""The defect matrix: its rules on made-up records, and a reduced matrix on real sandbox stacks.
+
+The reduced matrix (``REDUCED``: configure validation, lifecycle #26, alerts #29, rate limit, live
+metadata) is what ``make test`` affords; ``make verify-suite`` runs every switch.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from focus_sandbox.defects import DEFECTS
+from focus_support.reporting.records import ScenarioRecord
+from scripts.defect_matrix import (CROSS_CHECK, REDUCED, evaluate, expected_features, run_paths,
+                                   tagged_features)
+from scripts.verify_suite import run_matrix
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def record(feature: str, scenario: str, status: str = "failed", kind: str = "assertion",
+           tags: tuple[str, ...] = ()) -> ScenarioRecord:
+    """A run record as the formatter writes it, for the rules below."""
+    return ScenarioRecord(feature="F", scenario=scenario, location=f"features/{feature}:12", status=status,
+                          kind=kind, tags=list(tags))
+
+
+# --- the rules, without a stack -------------------------------------------------------------------
+
+@pytest.mark.parametrize("switch", sorted(DEFECTS))
+def test_every_switch_names_the_features_that_must_catch_it(switch):
+    found = expected_features(switch)
+    assert found, (f"switch {switch!r} ({DEFECTS[switch].description}) has no feature expected to catch it: "
+                   f"map its area {DEFECTS[switch].area!r} in scripts/defect_matrix.AREA_FEATURES or tag a "
+                   f"scenario @defect:{switch}")
+
+
+def test_defect_tags_name_real_switches():
+    unknown = {s: files for s, files in tagged_features().items() if s not in DEFECTS}
+    assert not unknown, f"@defect: tags naming no sandbox switch: {unknown}"
+
+
+def test_a_switch_run_covers_its_expected_features_and_the_cross_check():
+    paths = run_paths("janitor_keeps_queue")
+    assert "features/jobs" in paths
+    assert all(p in paths for p in CROSS_CHECK), paths
+    assert len(paths) == len(set(paths))
+    assert all((REPO / p).exists() for p in paths), paths
+
+
+def test_assertion_failure_in_an_expected_feature_detects_the_switch():
+    d = evaluate("height_not_validated", [
+        record("configuration/input_validation.feature", "A multichannel request with a zero height is rejected"),
+        record("api/health_and_channels.feature", "The health probe acknowledges", status="passed", kind="passed")])
+    assert d.verdict == "yes" and [r.scenario for r in d.caught_by] == [
+        "A multichannel request with a zero height is rejected"]
+
+
+def test_assertion_failures_only_in_unrelated_features_are_suspicious():
+    d = evaluate("height_not_validated", [record("alerts/alert_validation.feature", "An alert is rejected")])
+    assert d.verdict == "suspicious" and not d.detected
+
+
+@pytest.mark.parametrize("kind", ["infrastructure", "error", "hook", "undefined"])
+def test_errors_never_count_as_detection(kind):
+    d = evaluate("height_not_validated", [
+        record("configuration/input_validation.feature", "A multichannel request is rejected", status="broken",
+               kind=kind)])
+    assert d.verdict == "no" and len(d.errors) == 1
+
+
+def test_scenarios_failing_on_spec_too_do_not_count():
+    name = "A multichannel request with a zero height is rejected"
+    d = evaluate("height_not_validated", [record("configuration/input_validation.feature", name)],
+                 spec_failures={name})
+    assert d.verdict == "no" and [r.scenario for r in d.also_on_spec] == [name]
+
+
+def test_a_defect_tag_on_the_scenario_counts_wherever_it_lives():
+    d = evaluate("status_empty", [record("jobs/some_new.feature", "The response reports success",
+                                         tags=("defect:status_empty",))])
+    assert d.detected
+
+
+def test_an_unknown_switch_is_refused_before_anything_starts():
+    done = subprocess.run([sys.executable, "-m", "scripts.verify_suite", "--switch", "no_such_switch"],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "no_such_switch" in done.stderr, (done.returncode, done.stdout, done.stderr)
+
+
+# --- the reduced matrix on real stacks -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reduced_matrix(tmp_path_factory):
+    """Every switch of REDUCED run once (two stacks at a time); detections by switch."""
+    lines: list[str] = []
+    matrix = run_matrix(list(REDUCED), tmp_path_factory.mktemp("reduced-matrix"), log=lines.append)
+    return matrix, lines
+
+
+@pytest.mark.suite
+@pytest.mark.stack
+@pytest.mark.slow
+@pytest.mark.parametrize("switch", REDUCED)
+def test_reduced_matrix_detects_the_switch(reduced_matrix, switch):
+    matrix, lines = reduced_matrix
+    assert switch in matrix, f"{switch} did not run; progress: {lines}"
+    detection, outcome = matrix[switch]
+    failures = [(r.scenario, r.kind, r.error_line) for r in outcome.failures]
+    assert detection.detected, (f"{switch} was not detected (verdict {detection.verdict}); run error "
+                                f"{outcome.stack_error}; failures {failures}; log in {outcome.workdir}")
+    assert not detection.errors, (f"{switch} made scenarios error instead of fail: "
+                                  f"{[(r.scenario, r.error_type, r.error_line) for r in detection.errors]}")
