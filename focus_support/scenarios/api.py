@@ -83,21 +83,28 @@ def configure_once(client: Any, body: dict[str, Any]) -> requests.Response:
     return client.send_configure(body, retry=NO_RETRY)
 
 
+BURST_HARD_CAP = 60       # requests; bounds a burst against a server that never throttles
+BURST_DEADLINE_S = 30.0
+
+
 def burst_until_throttled(client: Any, body: dict[str, Any], limit: Limit,
                           on_response: Callable[[requests.Response], Any] = lambda _: None) -> Burst:
-    """Send configure requests back to back until one is throttled, at most ``2 x capacity + 2``.
+    """Send configure requests back to back until one is throttled or the bucket is surely exceeded.
 
-    ``on_response`` sees each answer at once (e.g. to register the job an accepted one started).
+    A slow server (or a loaded machine) refills the bucket while the burst runs, so the burst goes on
+    until it has sent more than a full bucket plus the refill of the time it took (then a correct
+    server must have throttled), bounded by a count and a deadline. ``on_response`` sees each answer
+    at once (e.g. to register the job an accepted one started).
     """
     result = Burst()
     started = time.monotonic()
-    for _ in range(2 * limit.capacity + 2):
+    while len(result.responses) < BURST_HARD_CAP and time.monotonic() - started < BURST_DEADLINE_S:
         response = configure_once(client, body)
         on_response(response)
         result.responses.append(response)
-        if response.status_code == THROTTLED:
+        result.elapsed_s = time.monotonic() - started
+        if response.status_code == THROTTLED or len(result.responses) > allowed_in(limit, result.elapsed_s):
             break
-    result.elapsed_s = time.monotonic() - started
     return result
 
 
@@ -107,18 +114,8 @@ def allowed_in(limit: Limit, elapsed_s: float) -> int:
 
 
 def drain(client: Any, limit: Limit) -> Burst:
-    """Use up the client's tokens with rejected requests until one is throttled (bounded).
-
-    Stops at the first 429. A server that never throttles gets ``2 x capacity + 2`` requests, enough
-    for a full bucket plus refill, and the caller sees no 429 in the result.
-    """
-    result = Burst()
-    for _ in range(2 * limit.capacity + 2):
-        response = configure_once(client, DRAIN_BODY)
-        result.responses.append(response)
-        if response.status_code == THROTTLED:
-            break
-    return result
+    """Use up the client's tokens with rejected requests (they never start a job) until throttled."""
+    return burst_until_throttled(client, DRAIN_BODY, limit)
 
 
 def retry_after_s(response: requests.Response) -> float | None:
