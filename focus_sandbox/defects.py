@@ -37,6 +37,35 @@ DEFECTS: dict[str, Defect] = {
         "waterfall accepts displayTimeAxisDuration, frequencyRange and any nfftSelection", "configure"),
     "historic_without_recordings_accepted": _D(
         "historic configure with no recordings in the window answers 200 and starts a job", "configure"),
+    "missing_fields_defaulted": _D(
+        "configure fills in defaults for a missing view_type, channels, displayInfo, displayTimeAxisDuration "
+        "or frequencyRange instead of rejecting the request", "configure"),
+    "unknown_view_type_accepted": _D("configure treats an unknown view_type (e.g. \"3\") as multichannel",
+                                     "configure"),
+    "numeric_view_type_rejected": _D("configure rejects view_type given as an integer (only strings accepted)",
+                                     "configure"),
+    "channel_bounds_not_validated": _D(
+        "configure accepts channels.min < 1, min > max and max beyond the highest channel", "configure"),
+    "duration_not_validated": _D("configure accepts displayTimeAxisDuration <= 0", "configure"),
+    "negative_frequency_accepted": _D("configure accepts frequencyRange.min < 0", "configure"),
+    "range_limits_exclusive": _D(
+        "configure treats the upper limits as exclusive: 2222 channels, the highest NFFT of a view and "
+        "frequencyRange.max at the highest allowed frequency are rejected", "configure"),
+    "half_open_window_treated_as_live": _D(
+        "configure with only one of start_time/end_time is served as a live view instead of rejected",
+        "configure"),
+    "window_order_not_validated": _D("configure does not reject end_time <= start_time with a 422", "configure"),
+    "window_length_not_validated": _D("configure accepts historic windows longer than 30 time-axis durations",
+                                      "configure"),
+    "waterfall_nfft_one_rejected": _D(
+        "waterfall requests are held to the multichannel NFFT rule, so the valid nfftSelection 1 is rejected",
+        "configure"),
+    "historic_job_started_before_lookup": _D(
+        "historic configure starts the job before looking up recordings, so a 404 or 503 leaves a job running",
+        "configure"),
+    "queue_declared_before_validation": _D(
+        "configure declares the job's RabbitMQ queue before validating, so a rejected request leaks it",
+        "configure"),
     # configure response (contract 3 and 9)
     "status_empty": _D('configure and metadata answer status "" instead of "success"', "response", True),
     "full_band_frequency_bins": _D(
@@ -44,6 +73,19 @@ DEFECTS: dict[str, Defect] = {
     "decimated_frequency_bins": _D("multichannel frequencies_list keeps every 4th bin only", "response"),
     "wrong_lines_dt": _D("lines_dt is height / displayTimeAxisDuration (inverted)", "response"),
     "job_id_reused": _D("job ids restart from the number of live jobs, so ids are reused", "response"),
+    "channel_keys_zero_based": _D("channel_to_stream_index keys are 0-based (channel - 1)", "response"),
+    "waterfall_split_into_streams": _D("waterfall splits its channels into up to 3 streams like multichannel",
+                                       "response"),
+    "frequency_resolution_assumes_1000hz": _D(
+        "frequency bins are spaced by 1000/nfft (a hard-coded prr) instead of live prr/nfft", "response"),
+    "frequencies_amount_off_by_one": _D("frequencies_amount is len(frequencies_list) + 1", "response"),
+    "waterfall_has_frequency_axis": _D("waterfall answers one DC frequency bin (frequencies_amount 1)",
+                                       "response"),
+    "waterfall_lines_dt_inverted": _D("waterfall lines_dt is prr instead of 1/prr", "response"),
+    "large_roi_fewer_bins": _D("views of more than 256 channels keep every second frequency bin only",
+                               "response"),
+    "metadata_view_type_as_int": _D("/metadata/{job_id} answers view_type as an int, unlike the configure "
+                                    "response", "response"),
     # job lifecycle (contract 4, Issue #26)
     "no_cancel_route": _D("DELETE /job/{job_id} does not exist (404 Not Found)", "lifecycle", True),
     "janitor_keeps_queue": _D("the janitor never deletes the job's RabbitMQ queue (shell typo)",
@@ -52,20 +94,72 @@ DEFECTS: dict[str, Defect] = {
                                 "lifecycle", True),
     "metadata_after_cancel": _D("/metadata/{job_id} still answers 200 after the job was cancelled",
                                 "lifecycle"),
+    "job_service_not_created": _D("configure creates no grpc-service-<id> Service", "lifecycle"),
+    "stream_port_mismatch": _D(
+        "the streaming pod listens on another port than the job's stream_port, so the job never becomes ready",
+        "lifecycle"),
+    "idle_jobs_never_end": _D("the streaming pod ignores the idle timeout: a job nobody watches runs forever",
+                              "lifecycle"),
+    "failed_jobs_not_cleaned": _D(
+        "a crashed streaming job is kept (no TTL) and the janitor waits for completion only, so nothing of it "
+        "is removed", "lifecycle"),
+    "unknown_job_metadata_answers_200": _D(
+        "/metadata of a job id the server does not know (never issued, expired or cancelled) answers 200 {}",
+        "lifecycle"),
     # MongoDB (contract 7)
     "deleted_index_missing": _D("the recordings collection has no index on 'deleted'", "mongodb", True),
     "recordings_unsorted": _D("/recordings_in_time_range answers in storage order, not by start",
                               "mongodb"),
+    "recordings_contained_only": _D(
+        "/recordings_in_time_range and historic configure see only recordings wholly inside the window",
+        "mongodb"),
+    "future_window_lists_ongoing_recording": _D(
+        "an ongoing recording (no end_time) is listed for windows in the future", "mongodb"),
+    "recording_without_start_time": _D("the seed writes one recording without start_time", "mongodb"),
+    "unrecognized_folders_in_recordings": _D(
+        "the seed writes the unrecognized folders into the recordings collection too", "mongodb"),
+    "base_path_names_unrecognized_collection": _D(
+        "base_paths names the -unrecognized_recordings collection as the live root's recordings", "mongodb"),
+    "recordings_indexes_missing": _D("the recordings collection has no index besides _id", "mongodb"),
+    "uuid_index_not_unique": _D("the recordings collection's uuid index does not enforce unique values",
+                                "mongodb"),
+    # dependencies (contract 11)
+    "mongodb_slow_failure": _D(
+        "historic configure during a MongoDB outage retries MongoDB for 8 s before its 503 (contract: 5 s)",
+        "resilience"),
+    "mongodb_outage_answers_500": _D("a historic configure during a MongoDB outage answers 500, not 503",
+                                     "resilience"),
+    "live_configure_needs_mongodb": _D(
+        "live configure also reads MongoDB, so it fails with 503 during a MongoDB outage", "resilience"),
+    "mongodb_connection_not_reopened": _D(
+        "the server keeps the MongoDB connection it opened at start; once MongoDB restarts, historic requests "
+        "answer 503 until the server restarts", "resilience"),
+    "broker_connection_not_reopened": _D(
+        "the server keeps one RabbitMQ connection opened at start; after a connection reset or broker "
+        "restart, configure and alert pushes answer 503 until the server restarts", "resilience"),
     # live metadata (contract 8)
     "live_metadata_missing_fields": _D("live metadata lacks num_samples_per_trace and dtype",
                                        "metadata", True),
     "live_metadata_float_channels": _D("live metadata number_of_channels is a float (N + 0.75)",
                                        "metadata", True),
+    "live_metadata_numbers_as_text": _D(
+        "live metadata sends prr, dx, fiber_start_meters and fiber_length_meters as strings", "metadata"),
+    "live_metadata_text_empty": _D("live metadata sw_version and fiber_description are empty strings",
+                                   "metadata"),
+    "live_metadata_has_dy": _D("live metadata carries a 'dy' field the contract does not have", "metadata"),
+    "channels_zero_based": _D("/channels answers lowest 0 and highest number_of_channels - 1", "metadata"),
+    "channels_disagree_with_live_metadata": _D(
+        "/channels answers a stale highest channel (number_of_channels - 10)", "metadata"),
+    # health probe (contract 2)
+    "ack_body_not_empty": _D('GET /ack answers {"status": "ok"} instead of {}', "api"),
+    "ack_accepts_any_method": _D("/ack answers 200 to POST, PUT and DELETE too (no 405)", "api"),
     # rate limiting (contract 5)
     "no_rate_limit": _D("POST /configure is never throttled (no 429)", "rate_limit", True),
     "rate_limit_without_retry_after": _D("429 from /configure has no Retry-After header", "rate_limit"),
     "throttled_request_creates_job": _D("a throttled /configure still creates its job before the 429",
                                         "rate_limit"),
+    "retry_after_understated": _D(
+        "after a 429 the client is locked out for 3x the Retry-After it was told", "rate_limit"),
     # Prisma Web App alerts (contract 6, Issue #29)
     "alert_class_id_not_validated": _D("push-to-rabbit accepts any classId", "alerts", True),
     "alert_dof_not_validated": _D("push-to-rabbit accepts negative or too large dofM", "alerts", True),
@@ -73,6 +167,16 @@ DEFECTS: dict[str, Defect] = {
                                         "alerts", True),
     "alert_severity_zero_accepted": _D("push-to-rabbit accepts severity 0", "alerts", True),
     "alerts_published_twice": _D("push-to-rabbit publishes every alert message twice", "alerts"),
+    "alert_severity_not_validated": _D("push-to-rabbit accepts any integer severity", "alerts"),
+    "alert_push_without_session_accepted": _D("push-to-rabbit accepts pushes without a valid access-token",
+                                              "alerts"),
+    "rejected_alerts_published": _D("push-to-rabbit publishes the alert before validating it", "alerts"),
+    "alerts_published_on_wrong_routing_key": _D(
+        "push-to-rabbit publishes with routing key Algorithm.Alert instead of Algorithm.AlertReport", "alerts"),
+    "alert_response_not_echoed": _D("push-to-rabbit answers 201 with an empty body instead of the alert",
+                                    "alerts"),
+    "alert_delete_without_permission": _D("alert delete is allowed for users without delete permission",
+                                          "alerts"),
 }
 
 PROFILES = ("spec", "observed")

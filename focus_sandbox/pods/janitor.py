@@ -5,7 +5,7 @@ Service ``grpc-service-<id>``, the job's RabbitMQ queue and the grpc Job, loggin
 exits 0. The cluster is reached with urllib; only the queue deletion needs pika.
 
 Env: JOB_ID, KUBE_API_URL, NAMESPACE, SANDBOX_CONFIG (the broker URL is read from it), RABBIT_QUEUE,
-POLL_INTERVAL_S.
+POLL_INTERVAL_S, END_CONDITIONS (default "Complete,Failed").
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import urllib.error
 import urllib.request
 
 QUEUE_DELETE_DEADLINE_S = 30.0
+# Job conditions that count as "the grpc job ended" (the failed_jobs_not_cleaned switch sets "Complete").
+END_CONDITIONS = tuple(os.environ.get("END_CONDITIONS", "Complete,Failed").split(","))
 
 
 def log(message: str) -> None:
@@ -36,10 +38,10 @@ def kube(method: str, path: str) -> tuple[int, dict]:
         return exc.code, {}
 
 
-def finished(job: dict) -> bool:
-    """True when the Job has a Complete or Failed condition."""
+def finished(job: dict, end_conditions: tuple[str, ...] = ("Complete", "Failed")) -> bool:
+    """True when the Job has one of the end conditions (Complete or Failed unless told otherwise)."""
     conditions = (job.get("status") or {}).get("conditions") or []
-    return any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
+    return any(c.get("type") in end_conditions and c.get("status") == "True" for c in conditions)
 
 
 def wait_for_grpc_job(ns: str, name: str, interval: float) -> str:
@@ -52,7 +54,7 @@ def wait_for_grpc_job(ns: str, name: str, interval: float) -> str:
         else:
             if status == 404:
                 return "gone"
-            if status == 200 and finished(job):
+            if status == 200 and finished(job, END_CONDITIONS):
                 return "finished"
         time.sleep(interval)  # poll interval of the wait loop
 

@@ -43,7 +43,7 @@ def _seed_until_done(config: SandboxConfig, client, stop: threading.Event) -> No
 def create_app(config: SandboxConfig, *, seed_mongodb: bool = True, reaper_interval_s: float = 1.0) -> FastAPI:
     """The root ASGI app: Focus Server at /focus-server, Web App at /prisma/api."""
     registry = Registry(Path(config.run_dir) / "focus-server")
-    broker = Broker(config.rabbitmq_url)
+    broker = Broker(config.rabbitmq_url, keep_one_connection=config.has("broker_connection_not_reopened"))
     orchestrator = Orchestrator(config, registry, Kube(config.kube_api_url, config.namespace), broker)
     mongo = make_client(config.mongodb_uri) if config.mongodb_uri else None
     recordings = Recordings(config, mongo) if mongo is not None else None
@@ -61,9 +61,13 @@ def create_app(config: SandboxConfig, *, seed_mongodb: bool = True, reaper_inter
                 threading.Thread(target=_seed_until_done, args=(config, mongo, stop), daemon=True).start()
         reaper = threading.Thread(target=orchestrator.run_reaper, args=(reaper_interval_s,), daemon=True)
         reaper.start()
+        broker.connect_early()  # only the broker_connection_not_reopened variant holds a connection
         yield
         stop.set()
         orchestrator.stop()
+        broker.close()
+        if recordings is not None and recordings.pinned is not None:
+            recordings.pinned.close()
         if mongo is not None:
             mongo.close()
 

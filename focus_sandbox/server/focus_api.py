@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from focus_sandbox.server import derive
+from focus_sandbox.server.broker import BrokerError
 from focus_sandbox.server.http_util import (BadJson, BodyTooLarge, error, json_error_422, parse_json,
                                             read_body, too_large)
 from focus_sandbox.server.jobs import Orchestrator, Unavailable
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 JOB_ID_RE = re.compile(r"^[0-9]+-[0-9]+$")
 WAITING = "waiting for fiber"
+LARGE_ROI_CHANNELS = 256  # above it, large_roi_fewer_bins thins the frequency axis
+LOCKOUT_FACTOR = 3  # retry_after_understated: a throttled client waits this many times what it was told
 
 _RANGE = {"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
           "required": ["min", "max"]}
@@ -61,22 +65,42 @@ def live_metadata(config: SandboxConfig) -> dict:
         meta.pop("dtype", None)
     if config.has("live_metadata_float_channels"):
         meta["number_of_channels"] = f.number_of_channels + 0.75
+    if config.has("live_metadata_numbers_as_text"):
+        for key in ("prr", "dx", "fiber_start_meters", "fiber_length_meters"):
+            meta[key] = str(meta[key])
+    if config.has("live_metadata_text_empty"):
+        meta.update(sw_version="", fiber_description="")
+    if config.has("live_metadata_has_dy"):
+        meta["dy"] = 0.0
     return meta
+
+
+def channel_range(config: SandboxConfig) -> dict:
+    """The /channels answer: 1..number_of_channels of the live fibre."""
+    highest = config.fibre.number_of_channels
+    if config.has("channels_zero_based"):
+        return {"lowest_channel": 0, "highest_channel": highest - 1}
+    if config.has("channels_disagree_with_live_metadata"):
+        return {"lowest_channel": 1, "highest_channel": highest - 10}
+    return {"lowest_channel": 1, "highest_channel": highest}
 
 
 def response_fields(config: SandboxConfig, req: ConfigureRequest) -> dict:
     """Every configure-response field except the job's id and stream location."""
     prr = config.fibre.prr
-    mapping = derive.channel_mapping(req.view_type, req.ch_min, req.ch_max)
+    mapping = derive.channel_mapping(req.view_type, req.ch_min, req.ch_max, config)
     freqs = derive.frequencies(config, req.view_type, req.nfft, req.f_min, req.f_max, prr)
+    amount = derive.channel_amount(req.view_type, req.ch_min, req.ch_max)
+    if config.has("large_roi_fewer_bins") and amount > LARGE_ROI_CHANNELS:
+        freqs = freqs[::2]
     return {
         "status": "" if config.has("status_empty") else "success",
         "view_type": req.view_type,
-        "channel_amount": derive.channel_amount(req.view_type, req.ch_min, req.ch_max),
+        "channel_amount": amount,
         "stream_amount": derive.stream_count(req.view_type, mapping),
         "channel_to_stream_index": mapping,
         "frequencies_list": freqs,
-        "frequencies_amount": len(freqs),
+        "frequencies_amount": len(freqs) + (1 if config.has("frequencies_amount_off_by_one") else 0),
         "lines_dt": derive.lines_dt(config, req.view_type, req.duration, req.height, prr),
     }
 
@@ -91,15 +115,17 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
     app = FastAPI(title="Focus Server (sandbox)", version=config.fibre.sw_version,
                   docs_url=None, redoc_url=None)
 
-    @app.get("/ack")
+    ack_methods = ["GET", "POST", "PUT", "DELETE"] if config.has("ack_accepts_any_method") else ["GET"]
+
+    @app.api_route("/ack", methods=ack_methods)
     def ack() -> dict:
         """Health probe."""
-        return {}
+        return {"status": "ok"} if config.has("ack_body_not_empty") else {}
 
     @app.get("/channels")
     def channels() -> dict:
         """The channel range of the live fibre."""
-        return {"lowest_channel": 1, "highest_channel": config.fibre.number_of_channels}
+        return channel_range(config)
 
     @app.get("/live_metadata")
     def get_live_metadata() -> dict:
@@ -115,18 +141,42 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
             return json_error_422(str(exc))
         if config.waiting_for_fibre:
             return error(503, "System is waiting for fiber (live prr is 0); cannot configure a job")
+        provisional = None
+        if config.has("queue_declared_before_validation"):
+            # the queue of the job-to-be is declared first; a rejected request never deletes it
+            try:
+                provisional = await run_in_threadpool(ctx.orchestrator.declare_provisional_queue)
+            except BrokerError as exc:
+                return error(503, str(exc))
         req, errors = validate_configure(config, body)
         if req is None:
             return JSONResponse({"detail": errors}, status_code=422)
+        if provisional:
+            await run_in_threadpool(ctx.orchestrator.broker.delete_queue, provisional)
+        if not req.historic and config.has("live_configure_needs_mongodb") and ctx.recordings is not None:
+            try:
+                await run_in_threadpool(ctx.recordings.ping)
+            except MongoUnavailable as exc:
+                return error(503, f"{exc}; cannot configure")
+        early = None
+        if req.historic and config.has("historic_job_started_before_lookup"):
+            try:  # the job starts first; a failed lookup below answers its error and leaves the job running
+                early = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req))
+            except Unavailable as exc:
+                return error(503, str(exc))
         if req.historic:
             if ctx.recordings is None:
                 return error(503, "MongoDB is not configured; historic playback unavailable")
             try:
                 found = await run_in_threadpool(ctx.recordings.intersecting, req.start_time, req.end_time)
             except MongoUnavailable as exc:
+                if config.has("mongodb_outage_answers_500"):
+                    return error(500, f"Internal Server Error: {exc}")
                 return error(503, f"{exc}; historic playback unavailable")
             if not found and not config.has("historic_without_recordings_accepted"):
                 return error(404, "No recording found in given time range")
+        if early is not None:
+            return JSONResponse(early)
         try:
             response = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req))
         except Unavailable as exc:
@@ -139,12 +189,25 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         """Configure a live or historic view and start its streaming job."""
         # The bucket is charged before the body is even read: a throttled request does no work at all.
         wait = 0 if config.has("no_rate_limit") else ctx.limiter.take(_client(request))
+        if config.has("retry_after_understated"):
+            wait = _lockout(_client(request), wait)
         if wait:
             if config.has("throttled_request_creates_job"):
                 await _configure(request)
             headers = None if config.has("rate_limit_without_retry_after") else {"Retry-After": str(wait)}
             return error(429, f"Too many configure requests; retry in {wait} s", headers)
         return await _configure(request)
+
+    locked_until: dict[str, float] = {}
+
+    def _lockout(client: str, wait: int) -> int:
+        """A throttled client stays locked out LOCKOUT_FACTOR times longer than Retry-After says."""
+        now = time.monotonic()
+        if now < locked_until.get(client, 0.0):
+            return max(1, wait)
+        if wait:
+            locked_until[client] = now + LOCKOUT_FACTOR * wait
+        return wait
 
     def _lookup(job_id: str):
         if not JOB_ID_RE.match(job_id):
@@ -157,6 +220,8 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         """The configure response of a live job (404 once it expired or was cancelled)."""
         rec, failure = _lookup(job_id)
         if failure:
+            if config.has("unknown_job_metadata_answers_200") and failure.status_code == 404:
+                return JSONResponse({})
             return failure
         if rec.frozen:
             return JSONResponse(rec.response)
@@ -165,6 +230,8 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         except KubeError as exc:
             return error(503, f"cannot read job state: {exc}")
         if state == "ready":
+            if config.has("metadata_view_type_as_int"):
+                return JSONResponse({**rec.response, "view_type": int(rec.response["view_type"])})
             return JSONResponse(rec.response)
         if state == "gone":
             return error(404, "Invalid job_id")

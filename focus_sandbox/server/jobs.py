@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 STREAM_HOST = "127.0.0.1"
 NODE_LABEL = {"kubernetes.io/hostname": "sandbox-node"}
 MISSING_NODE_LABEL = {"kubernetes.io/hostname": "decommissioned-worker"}
+WRONG_PORT_OFFSET = 10_000  # stream_port_mismatch: the pod listens this far from the advertised port
+NEVER_IDLE_S = 86_400  # idle_jobs_never_end: an idle timeout no test outlives
 
 
 class Unavailable(Exception):
@@ -86,12 +88,13 @@ class Orchestrator:
                 "spec": {"type": "NodePort", "selector": {"app": f"grpc-job-{job_id}"},
                          "ports": [{"name": "stream", "protocol": "TCP", "port": port, "targetPort": port}]}}
 
-    def _job(self, name: str, job_id: str, command: list[str], env: list[dict], node: dict) -> dict:
+    def _job(self, name: str, job_id: str, command: list[str], env: list[dict], node: dict,
+             ttl: bool = True) -> dict:
+        ttl_spec = {"ttlSecondsAfterFinished": self.config.timings.job_ttl_after_finished_s} if ttl else {}
         return {"apiVersion": "batch/v1", "kind": "Job",
                 "metadata": {"name": name, "namespace": self.config.namespace,
                              "labels": {"app": name, "focus-job-id": job_id}},
-                "spec": {"backoffLimit": 0,
-                         "ttlSecondsAfterFinished": self.config.timings.job_ttl_after_finished_s,
+                "spec": {"backoffLimit": 0, **ttl_spec,
                          "template": {"metadata": {"labels": {"app": name, "focus-job-id": job_id}},
                                       "spec": {"restartPolicy": "Never", "nodeSelector": node,
                                                "containers": [{"name": name.split("-job-")[0],
@@ -100,11 +103,13 @@ class Orchestrator:
 
     def _grpc_job(self, job_id: str, port: int, response: dict) -> dict:
         floats = response["channel_amount"] * max(1, response["frequencies_amount"])
-        env = _env(JOB_ID=job_id, STREAM_HOST=STREAM_HOST, STREAM_PORT=port,
-                   IDLE_TIMEOUT_S=self.config.timings.job_idle_timeout_s, ROW_FLOATS=floats,
-                   LINES_DT=response["lines_dt"])
+        listen = port + WRONG_PORT_OFFSET if self.config.has("stream_port_mismatch") else port
+        idle = NEVER_IDLE_S if self.config.has("idle_jobs_never_end") else self.config.timings.job_idle_timeout_s
+        env = _env(JOB_ID=job_id, STREAM_HOST=STREAM_HOST, STREAM_PORT=listen, IDLE_TIMEOUT_S=idle,
+                   ROW_FLOATS=floats, LINES_DT=response["lines_dt"])
+        # failed_jobs_not_cleaned: no TTL, so a failed streaming Job stays until someone deletes it
         return self._job(f"grpc-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.grpc_job"],
-                         env, NODE_LABEL)
+                         env, NODE_LABEL, ttl=not self.config.has("failed_jobs_not_cleaned"))
 
     def _cleanup_job(self, job_id: str, queue: str) -> dict:
         # The observed janitor script misspells the queue variable, so it never deletes the queue.
@@ -114,6 +119,8 @@ class Orchestrator:
                    # never in the Job object that anyone reading the cluster API can see
                    SANDBOX_CONFIG=str(Path(self.config.run_dir) / "sandbox-config.json"),
                    POLL_INTERVAL_S=0.25, **{queue_var: queue})
+        if self.config.has("failed_jobs_not_cleaned"):
+            env.append({"name": "END_CONDITIONS", "value": "Complete"})  # a Failed job is never "ended"
         node = MISSING_NODE_LABEL if self.config.has("janitor_stuck_pending") else NODE_LABEL
         return self._job(f"cleanup-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.janitor"],
                          env, node)
@@ -133,8 +140,9 @@ class Orchestrator:
         try:
             self.broker.declare_queue(queue)
             undo.append(lambda: self.broker.delete_queue(queue))
-            self.kube.create_service(self._service(job_id, port))
-            undo.append(lambda: self.kube.delete_service(f"grpc-service-{job_id}"))
+            if not self.config.has("job_service_not_created"):
+                self.kube.create_service(self._service(job_id, port))
+                undo.append(lambda: self.kube.delete_service(f"grpc-service-{job_id}"))
             self.kube.create_job(self._grpc_job(job_id, port, response))
             undo.append(lambda: self.kube.delete_job(f"grpc-job-{job_id}"))
             self.kube.create_job(self._cleanup_job(job_id, queue))
@@ -147,6 +155,12 @@ class Orchestrator:
                 self.registry.reserved_ports.discard(port)
         log.info("job %s created (port %d, queue %s)", job_id, port, queue)
         return response
+
+    def declare_provisional_queue(self) -> str:
+        """Declare the queue of the next job id before anything is validated (queue_declared_before_validation)."""
+        queue = f"grpc-job-{self._new_job_id()}-{time.time():.6f}"
+        self.broker.declare_queue(queue)
+        return queue
 
     def _rollback(self, job_id: str, undo: list) -> None:
         for step in reversed(undo):

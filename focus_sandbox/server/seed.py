@@ -51,6 +51,12 @@ def _recordings(config: SandboxConfig, now: dt.datetime) -> list[dict]:
     # "Deleted while running": never got an end_time, days old.
     docs.append({"uuid": str(uuid.uuid4()), "start_time": now - dt.timedelta(days=4, hours=3),
                  "deleted": True, "fiber_metadata": _fiber_metadata(config)})
+    if config.has("recording_without_start_time"):
+        docs.append({"uuid": str(uuid.uuid4()), "end_time": now - dt.timedelta(hours=2), "deleted": False,
+                     "fiber_metadata": _fiber_metadata(config)})
+    if config.has("unrecognized_folders_in_recordings"):
+        # the indexer keyed the folders it could not parse by their name, next to real recordings
+        docs += [{**folder, "uuid": folder["folder_name"]} for folder in _unrecognized(now)]
     random.Random(26).shuffle(docs)  # storage order != time order, as on a real indexer
     return docs
 
@@ -60,11 +66,26 @@ def _unrecognized(now: dt.datetime) -> list[dict]:
              "update_time": now - dt.timedelta(hours=i * 7)} for i in range(1, 6)]
 
 
+def _drop_indexes_on(col, keys: set[str], unique_only: bool = False) -> None:
+    """Drop the single-field indexes on ``keys`` (only the unique ones if ``unique_only``)."""
+    for name, info in col.index_information().items():
+        fields = [k for k, _ in info["key"]]
+        if len(fields) == 1 and fields[0] in keys and (info.get("unique") or not unique_only):
+            col.drop_index(name)
+
+
 def _sync_indexes(config: SandboxConfig, col) -> None:
-    """Create the spec indexes; the deleted_index_missing switch drops the one on ``deleted``."""
+    """Create the spec indexes; the index switches leave some out or make uuid's non-unique."""
+    if config.has("recordings_indexes_missing"):
+        _drop_indexes_on(col, set(INDEXED_FIELDS))
+        return
     col.create_index([("start_time", pymongo.ASCENDING)])
     col.create_index([("end_time", pymongo.ASCENDING)])
-    col.create_index([("uuid", pymongo.ASCENDING)], unique=True)
+    if config.has("uuid_index_not_unique"):
+        _drop_indexes_on(col, {"uuid"}, unique_only=True)
+        col.create_index([("uuid", pymongo.ASCENDING)])
+    else:
+        col.create_index([("uuid", pymongo.ASCENDING)], unique=True)
     if not config.has("deleted_index_missing"):
         col.create_index([("deleted", pymongo.ASCENDING)])
         return
@@ -80,17 +101,22 @@ def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
     if base:
         guid = base["guid"]
         log.info("MongoDB already seeded (recordings collection %s)", guid)
+        if config.has("base_path_names_unrecognized_collection"):
+            return guid  # that "collection" holds folders without uuids: no unique index can be built
     else:
         guid = identifier_uuid()
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
         db[guid].insert_many(_recordings(config, now))
+        unrecognized = f"{guid}-unrecognized_recordings"
         try:
-            db[f"{guid}-unrecognized_recordings"].insert_many(_unrecognized(now))
+            db[unrecognized].insert_many(_unrecognized(now))
         except pymongo.errors.OperationFailure:
             # nx-27017 accepts only identifier-like collection names: no hyphen there.
-            db[f"{guid}_unrecognized_recordings"].insert_many(_unrecognized(now))
+            unrecognized = f"{guid}_unrecognized_recordings"
+            db[unrecognized].insert_many(_unrecognized(now))
+        live = unrecognized if config.has("base_path_names_unrecognized_collection") else guid
         db["base_paths"].insert_many([
-            {"base_path": "/data/recordings", "guid": guid, "is_archive": False},
+            {"base_path": "/data/recordings", "guid": live, "is_archive": False},
             {"base_path": "/archive/recordings", "guid": identifier_uuid(), "is_archive": True},
         ])
         log.info("MongoDB seeded: %d recordings in %s", RECORDING_COUNT + 2, guid)

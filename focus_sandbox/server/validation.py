@@ -76,13 +76,35 @@ def _object_field(body: dict, key: str, errors: _Errors, required: bool = True) 
     return value
 
 
-def _view_type(body: dict, errors: _Errors) -> str | None:
+# Filled in for missing fields under missing_fields_defaulted (a server that "helps" the client).
+DEFAULTS = {"view_type": "0", "channels": {"min": 1, "max": 50}, "displayInfo": {"height": 768},
+            "displayTimeAxisDuration": 30, "frequencyRange": {"min": 0, "max": 500}}
+NOT_FOR_WATERFALL = ("displayTimeAxisDuration", "frequencyRange")
+
+
+def _with_defaults(body: dict) -> dict:
+    filled = dict(body)
+    waterfall = str(filled.get("view_type")) == WATERFALL
+    for key, value in DEFAULTS.items():
+        if filled.get(key) is None and not (waterfall and key in NOT_FOR_WATERFALL):
+            filled[key] = value
+    if isinstance(filled["displayInfo"], dict) and filled["displayInfo"].get("height") is None:
+        filled["displayInfo"] = {**filled["displayInfo"], **DEFAULTS["displayInfo"]}
+    return filled
+
+
+def _view_type(config: SandboxConfig, body: dict, errors: _Errors) -> str | None:
     raw = body.get("view_type")
     if raw is None:
         errors.add(("view_type",), "Field required", "missing")
         return None
+    if _is_int(raw) and config.has("numeric_view_type_rejected"):
+        errors.add(("view_type",), "Input should be a valid string", "string_type")
+        return None
     if (_is_int(raw) and raw in (0, 1, 2)) or raw in ("0", "1", "2"):
         return str(raw)
+    if config.has("unknown_view_type_accepted"):
+        return MULTICHANNEL
     errors.add(("view_type",), "view_type must be 0 (multichannel), 1 (singlechannel) or 2 (waterfall)",
                "enum")
     return None
@@ -98,13 +120,16 @@ def _channels(config: SandboxConfig, body: dict, view: str | None, errors: _Erro
         return None, None
     highest = config.fibre.number_of_channels
     before = len(errors)
-    if lo < 1:
+    bounds = not config.has("channel_bounds_not_validated")
+    if lo < 1 and bounds:
         errors.add(("channels", "min"), "channels.min must be >= 1", "greater_than_equal")
-    if hi > highest:
+    if hi > highest and bounds:
         errors.add(("channels", "max"), f"channels.max must be <= highest channel {highest}", "less_than_equal")
+    max_channels = MAX_CHANNELS - 1 if config.has("range_limits_exclusive") else MAX_CHANNELS
     if lo > hi:
-        errors.add(("channels",), "channels.min must be <= channels.max")
-    elif hi - lo + 1 > MAX_CHANNELS and not config.has("channel_count_not_validated"):
+        if bounds:
+            errors.add(("channels",), "channels.min must be <= channels.max")
+    elif hi - lo + 1 > max_channels and not config.has("channel_count_not_validated"):
         errors.add(("channels",), f"at most {MAX_CHANNELS} channels per view (got {hi - lo + 1})")
     if view == SINGLECHANNEL and lo != hi and not config.has("singlechannel_range_accepted"):
         errors.add(("channels",), "singlechannel view needs channels.min == channels.max")
@@ -131,6 +156,8 @@ def _forbidden_for_waterfall(config: SandboxConfig, body: dict, errors: _Errors)
     nfft = body.get("nfftSelection")
     if nfft is not None and not (_is_int(nfft) and nfft == 1):
         errors.add(("nfftSelection",), "nfftSelection must be absent or 1 for waterfall")
+    elif nfft is not None and config.has("waterfall_nfft_one_rejected"):
+        errors.add(("nfftSelection",), f"nfftSelection must be a power of two >= {NFFT_MIN}")
 
 
 def _nfft(config: SandboxConfig, body: dict, view: str, errors: _Errors) -> int | None:
@@ -142,7 +169,8 @@ def _nfft(config: SandboxConfig, body: dict, view: str, errors: _Errors) -> int 
         return None
     if config.has("nfft_not_validated"):
         return nfft
-    if nfft & (nfft - 1) or not NFFT_MIN <= nfft <= NFFT_MAX[view]:
+    highest = NFFT_MAX[view] // 2 if config.has("range_limits_exclusive") else NFFT_MAX[view]
+    if nfft & (nfft - 1) or not NFFT_MIN <= nfft <= highest:
         errors.add(("nfftSelection",),
                    f"nfftSelection must be a power of two in {NFFT_MIN}..{NFFT_MAX[view]} for this view")
         return None
@@ -159,10 +187,10 @@ def _frequency(config: SandboxConfig, body: dict, errors: _Errors) -> tuple:
         return None, None
     limit = min(MAX_FREQUENCY_HZ, config.fibre.prr / 2)
     before = len(errors)
-    if lo < 0:
+    if lo < 0 and not config.has("negative_frequency_accepted"):
         errors.add(("frequencyRange", "min"), "frequencyRange.min must be >= 0", "greater_than_equal")
     if not config.has("frequency_range_not_validated"):
-        if hi > limit:
+        if hi > limit or (hi >= limit and config.has("range_limits_exclusive")):
             errors.add(("frequencyRange", "max"), f"frequencyRange.max must be <= {limit:g} Hz", "less_than_equal")
         if lo >= hi:
             errors.add(("frequencyRange",), "frequencyRange.min must be < frequencyRange.max")
@@ -174,6 +202,8 @@ def _times(config: SandboxConfig, body: dict, duration: int | None, errors: _Err
     end = _int_field(body, ("end_time",), errors, required=False)
     raw_start, raw_end = body.get("start_time"), body.get("end_time")
     if (raw_start is None) != (raw_end is None):
+        if config.has("half_open_window_treated_as_live"):
+            return None, None
         missing = "end_time" if raw_end is None else "start_time"
         errors.add((missing,), "start_time and end_time must both be set (historic) or both null (live)")
         return None, None
@@ -185,14 +215,14 @@ def _times(config: SandboxConfig, body: dict, duration: int | None, errors: _Err
             errors.add((key,), f"{key} must be epoch seconds in 0..{MAX_EPOCH_S}")
     if len(errors) > before:
         return None, None
-    if end <= start:
+    if end <= start and not config.has("window_order_not_validated"):
         errors.add(("end_time",), "end_time must be greater than start_time")
     now = time.time()
     if not config.has("future_times_accepted"):
         for key, value in (("start_time", start), ("end_time", end)):
             if value > now:
                 errors.add((key,), f"{key} must not be in the future")
-    if duration and end - start > duration * WINDOW_FACTOR:
+    if duration and end - start > duration * WINDOW_FACTOR and not config.has("window_length_not_validated"):
         errors.add(("end_time",),
                    f"historic window must be <= displayTimeAxisDuration x {WINDOW_FACTOR} = "
                    f"{duration * WINDOW_FACTOR} s")
@@ -205,7 +235,9 @@ def validate_configure(config: SandboxConfig, body: Any) -> tuple[ConfigureReque
     if not isinstance(body, dict):
         errors.add((), "Input should be a valid dictionary", "dict_type")
         return None, errors
-    view = _view_type(body, errors)
+    if config.has("missing_fields_defaulted"):
+        body = _with_defaults(body)
+    view = _view_type(config, body, errors)
     ch_min, ch_max = _channels(config, body, view, errors)
     height = _height(config, body, errors)
     duration = nfft = f_min = f_max = None
@@ -215,7 +247,7 @@ def validate_configure(config: SandboxConfig, body: Any) -> tuple[ConfigureReque
             duration = body["displayTimeAxisDuration"]
     elif view is not None:
         duration = _int_field(body, ("displayTimeAxisDuration",), errors)
-        if duration is not None and duration <= 0:
+        if duration is not None and duration <= 0 and not config.has("duration_not_validated"):
             errors.add(("displayTimeAxisDuration",), "displayTimeAxisDuration must be > 0", "greater_than")
             duration = None
         nfft = _nfft(config, body, view, errors)

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from focus_sandbox.server.broker import Broker, BrokerError
+from focus_sandbox.server.broker import ALERT_ROUTING_KEY, WRONG_ROUTING_KEY, Broker, BrokerError
 from focus_sandbox.server.http_util import BadJson, BodyTooLarge, error, parse_json, read_body, too_large
 from focus_sandbox.settings import SandboxConfig
 
@@ -44,7 +44,8 @@ def validate_alert(config: SandboxConfig, body: Any) -> dict:
             class_id in CLASS_IDS or config.has("alert_class_id_not_validated"))):
         raise AlertError("classId", "classId must be 103 (SC) or 104 (SD)")
     lowest_severity = 0 if config.has("alert_severity_zero_accepted") else 1
-    if severity is not None and not (_is_int(severity) and lowest_severity <= severity <= 3):
+    if severity is not None and not (_is_int(severity) and (
+            lowest_severity <= severity <= 3 or config.has("alert_severity_not_validated"))):
         raise AlertError("severity", "severity must be 1 (low), 2 (medium) or 3 (high)")
     fibre_m = config.fibre.fiber_length_meters
     if dof is not None and not (_is_int(dof) and (0 <= dof <= fibre_m or config.has("alert_dof_not_validated"))):
@@ -55,6 +56,16 @@ def validate_alert(config: SandboxConfig, body: Any) -> dict:
     if amount is not None and not (_is_int(amount) and amount >= 1 and (ids is None or amount == len(ids))):
         raise AlertError("alertsAmount", "alertsAmount must be >= 1 and equal to len(alertIds)")
     return {field: body.get(field) for field in FIELDS}
+
+
+def _raw_messages(body: Any, site_id: str) -> list[dict]:
+    """One message per alert id of an unvalidated body (the whole body once if it has no usable ids)."""
+    now = time.time()
+    fields = body if isinstance(body, dict) else {"body": body}
+    ids = fields.get("alertIds")
+    ids = [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+    return [{**fields, "alertId": i, "siteId": site_id, "timestamp": now} for i in ids] or [
+        {**fields, "siteId": site_id, "timestamp": now}]
 
 
 class AlertStore:
@@ -98,8 +109,8 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
     def _user(request: Request) -> str | None:
         return sessions.get(request.cookies.get(COOKIE, ""))
 
-    def _guard(request: Request, site_id: str) -> JSONResponse | None:
-        if _user(request) is None:
+    def _guard(request: Request, site_id: str, anonymous_ok: bool = False) -> JSONResponse | None:
+        if _user(request) is None and not anonymous_ok:
             return error(401, "Not authenticated: missing or invalid access-token cookie")
         if site_id != config.site_id:
             return error(404, f"Unknown site {site_id!r}")
@@ -126,12 +137,18 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
     @app.post("/{site_id}/api/push-to-rabbit", status_code=201)
     async def push_to_rabbit(site_id: str, request: Request) -> JSONResponse:
         """Validate an alert and publish one message per alert id on exchange 'prisma'."""
-        denied = _guard(request, site_id)
+        denied = _guard(request, site_id, anonymous_ok=config.has("alert_push_without_session_accepted"))
         if denied:
             return denied
         body, failure = await _json(request)
         if failure:
             return failure
+        routing_key = WRONG_ROUTING_KEY if config.has("alerts_published_on_wrong_routing_key") else ALERT_ROUTING_KEY
+        if config.has("rejected_alerts_published"):
+            try:  # published as received, before any rule is checked
+                await run_in_threadpool(broker.publish_alerts, _raw_messages(body, site_id), routing_key)
+            except BrokerError as exc:
+                return error(503, f"{exc}; alert not published")
         try:
             alert = validate_alert(config, body)
         except AlertError as exc:
@@ -142,11 +159,12 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
         if config.has("alerts_published_twice"):
             messages = [m for m in messages for _ in range(2)]
         try:
-            await run_in_threadpool(broker.publish_alerts, messages)
+            if not config.has("rejected_alerts_published"):  # that variant has published already
+                await run_in_threadpool(broker.publish_alerts, messages, routing_key)
         except BrokerError as exc:
             return error(503, f"{exc}; alert not published")
         store.add([{k: v for k, v in m.items() if k != "alertIds"} for m in messages])
-        return JSONResponse(alert, status_code=201)
+        return JSONResponse({} if config.has("alert_response_not_echoed") else alert, status_code=201)
 
     @app.get("/{site_id}/api/alert")
     def list_alerts(site_id: str, request: Request) -> JSONResponse:
@@ -159,7 +177,7 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
         denied = _guard(request, site_id)
         if denied:
             return denied
-        if not config.web_app_users[_user(request)].can_delete:
+        if not config.web_app_users[_user(request)].can_delete and not config.has("alert_delete_without_permission"):
             return error(403, "This user may not delete alerts")
         body, failure = await _json(request)
         if failure:
