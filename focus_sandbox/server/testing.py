@@ -176,3 +176,72 @@ def force_remove_job(kube, job_id: str, rabbitmq_url: str | None = None, queue: 
     kube.delete_service(f"grpc-service-{job_id}")
     if rabbitmq_url and queue:
         delete_queue(rabbitmq_url, queue)
+
+
+class TcpProxy:
+    """A TCP forwarder to one address whose connections a test can cut (a reset or a restart as clients see it).
+
+    ``url_for(url)`` rewrites a mongodb:// or amqp:// URL to go through the proxy; ``drop_connections()``
+    closes every forwarded connection while the proxy keeps accepting new ones, like a dependency
+    that restarted.
+    """
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._closed = False
+        threading.Thread(target=self._accept, name=f"tcp-proxy-{self.port}", daemon=True).start()
+
+    def url_for(self, url: str) -> str:
+        """The same URL with host:port replaced by the proxy's."""
+        return url.replace(f"{self.target[0]}:{self.target[1]}", f"127.0.0.1:{self.port}")
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # listener closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass  # either side went away
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+
+    def drop_connections(self) -> int:
+        """Close every forwarded connection; returns how many sockets were cut."""
+        with self._lock:
+            cut, self._open = self._open, []
+        for s in cut:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+            s.close()
+        return len(cut)
+
+    def close(self) -> None:
+        """Stop accepting and cut everything."""
+        self._listener.close()
+        self.drop_connections()
