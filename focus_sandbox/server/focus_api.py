@@ -91,11 +91,13 @@ def response_fields(config: SandboxConfig, req: ConfigureRequest) -> dict:
     mapping = derive.channel_mapping(req.view_type, req.ch_min, req.ch_max, config)
     freqs = derive.frequencies(config, req.view_type, req.nfft, req.f_min, req.f_max, prr)
     amount = derive.channel_amount(req.view_type, req.ch_min, req.ch_max)
+    if config.has("channel_amount_off_by_one") and req.view_type != derive.SINGLECHANNEL:
+        amount -= 1  # max - min, the +1 of an inclusive range forgotten
     if config.has("large_roi_fewer_bins") and amount > LARGE_ROI_CHANNELS:
         freqs = freqs[::2]
     return {
         "status": "" if config.has("status_empty") else "success",
-        "view_type": req.view_type,
+        "view_type": int(req.view_type) if config.has("view_type_echoed_as_int") else req.view_type,
         "channel_amount": amount,
         "stream_amount": derive.stream_count(req.view_type, mapping),
         "channel_to_stream_index": mapping,

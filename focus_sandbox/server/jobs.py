@@ -135,7 +135,8 @@ class Orchestrator:
             job_id = self._new_job_id()
             port = self._reserve_port()
         queue = f"grpc-job-{job_id}-{time.time():.6f}"
-        response = {"job_id": job_id, **response_fields, "stream_url": STREAM_HOST, "stream_port": port}
+        stream_port = str(port) if self.config.has("stream_port_as_string") else port
+        response = {"job_id": job_id, **response_fields, "stream_url": STREAM_HOST, "stream_port": stream_port}
         undo: list = []
         try:
             self.broker.declare_queue(queue)

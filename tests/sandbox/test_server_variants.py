@@ -441,6 +441,12 @@ RESPONSE_CHANGES = [
      lambda spec, bad: (bad["frequencies_list"], bad["frequencies_amount"]) == ([0.0], 1),
      {"frequencies_list", "frequencies_amount"}),
     ("waterfall_lines_dt_inverted", WATERFALL, lambda spec, bad: bad["lines_dt"] == 1 / spec["lines_dt"], {"lines_dt"}),
+    ("view_type_echoed_as_int", MULTI, lambda spec, bad: (spec["view_type"], bad["view_type"]) == ("0", 0),
+     {"view_type"}),
+    ("stream_port_as_string", MULTI, lambda spec, bad: isinstance(bad["stream_port"], str)
+     and bad["stream_port"].isdigit() and isinstance(spec["stream_port"], int), set()),
+    ("channel_amount_off_by_one", MULTI, lambda spec, bad: bad["channel_amount"] == spec["channel_amount"] - 1 == 7,
+     {"channel_amount"}),
 ]
 
 
