@@ -206,9 +206,9 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         """A throttled client stays locked out LOCKOUT_FACTOR times longer than Retry-After says."""
         now = time.monotonic()
         if now < locked_until.get(client, 0.0):
-            return max(1, wait)
-        if wait:
-            locked_until[client] = now + LOCKOUT_FACTOR * wait
+            wait = max(1, wait)
+        if wait:  # every 429 tells "wait" but locks the client out LOCKOUT_FACTOR times longer
+            locked_until[client] = max(locked_until.get(client, 0.0), now + LOCKOUT_FACTOR * wait)
         return wait
 
     def _lookup(job_id: str):
