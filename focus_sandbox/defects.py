@@ -125,6 +125,8 @@ DEFECTS: dict[str, Defect] = {
         "the seed writes the unrecognized folders into the recordings collection too", "mongodb"),
     "base_path_names_unrecognized_collection": _D(
         "base_paths names the -unrecognized_recordings collection as the live root's recordings", "mongodb"),
+    "base_path_names_missing_collection": _D("base_paths names a recordings collection that does not exist",
+                                             "mongodb"),
     "recordings_indexes_missing": _D("the recordings collection has no index besides _id", "mongodb"),
     "uuid_index_not_unique": _D("the recordings collection's uuid index does not enforce unique values",
                                 "mongodb"),

@@ -101,8 +101,9 @@ def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
     if base:
         guid = base["guid"]
         log.info("MongoDB already seeded (recordings collection %s)", guid)
-        if config.has("base_path_names_unrecognized_collection"):
-            return guid  # that "collection" holds folders without uuids: no unique index can be built
+        if any(config.has(d) for d in ("base_path_names_unrecognized_collection",
+                                       "base_path_names_missing_collection")):
+            return guid  # a folders-only or missing "collection": creating indexes would make it up
     else:
         guid = identifier_uuid()
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -115,6 +116,8 @@ def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
             unrecognized = f"{guid}_unrecognized_recordings"
             db[unrecognized].insert_many(_unrecognized(now))
         live = unrecognized if config.has("base_path_names_unrecognized_collection") else guid
+        if config.has("base_path_names_missing_collection"):
+            live = identifier_uuid()  # a guid no collection was ever created for
         db["base_paths"].insert_many([
             {"base_path": "/data/recordings", "guid": live, "is_archive": False},
             {"base_path": "/archive/recordings", "guid": identifier_uuid(), "is_archive": True},

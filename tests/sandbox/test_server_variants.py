@@ -563,6 +563,8 @@ SEED_SWITCHES = [
         {"folder_name": {"$exists": True}}) == 5),
     ("base_path_names_unrecognized_collection",
      lambda db: "unrecognized_recordings" in db["base_paths"].find_one({"is_archive": False})["guid"]),
+    ("base_path_names_missing_collection", lambda db: db["base_paths"].find_one({"is_archive": False})["guid"]
+     not in db.list_collection_names()),
     ("recordings_indexes_missing", lambda db: set(_index_keys(_recordings_collection(db))) == {("_id",)}),
     ("uuid_index_not_unique", lambda db: _index_keys(_recordings_collection(db)).get(("uuid",)) is False),
 ]
