@@ -38,7 +38,9 @@ def step_probe(context, count):
 @when("the broker drops every client connection")
 def step_drop_connections(context):
     notes = notes_of(context.state, ResilienceNotes)
-    notes.dropped = res.drop_all_connections(context.suite.rabbit_management)
+    probe = notes.probe
+    notes.dropped = res.drop_all_connections(context.suite.rabbit_management,
+                                             must_include=probe.connection_name if probe else None)
     # the fault must really have happened, or the scenario proves nothing
     assert_that(notes.dropped, described_as("client connections the broker dropped", is_not(empty())))
 

@@ -36,9 +36,15 @@ def is_connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, CONNECTION_LOST) and not isinstance(exc, CREDENTIALS_REFUSED)
 
 
-def connection_parameters(url: str, heartbeat_s: int = 30, timeout_s: float = 5.0) -> pika.URLParameters:
-    """``URLParameters`` with heartbeats and short socket/connection timeouts (one attempt: we retry)."""
+def connection_parameters(url: str, heartbeat_s: int = 30, timeout_s: float = 5.0,
+                          name: str | None = None) -> pika.URLParameters:
+    """``URLParameters`` with heartbeats and short socket/connection timeouts (one attempt: we retry).
+
+    ``name`` shows as the connection's name in the broker's management API (to find it there).
+    """
     params = pika.URLParameters(url)
+    if name:
+        params.client_properties = {"connection_name": name}
     params.heartbeat = heartbeat_s
     params.blocked_connection_timeout = max(timeout_s * 6, 30)
     params.socket_timeout = timeout_s
@@ -52,8 +58,8 @@ class ResilientConnection:
 
     def __init__(self, url: str, declare: Callable[[BlockingChannel], None] | None = None, *,
                  heartbeat_s: int = 30, reconnect_timeout_s: float = 30.0, initial_backoff_s: float = 0.2,
-                 max_backoff_s: float = 3.0, confirm: bool = False) -> None:
-        self.params = connection_parameters(url, heartbeat_s)
+                 max_backoff_s: float = 3.0, confirm: bool = False, connection_name: str | None = None) -> None:
+        self.params = connection_parameters(url, heartbeat_s, name=connection_name)
         self.declare = declare
         self.reconnect_timeout_s = reconnect_timeout_s
         self.initial_backoff_s = initial_backoff_s

@@ -61,27 +61,41 @@ def wait_until_usable(probe: Callable[[], Any], timeout_s: float, what: str) -> 
 CONNECTIONS_LISTED_TIMEOUT_S = 20.0  # the management API lists a connection only after its stats interval
 
 
-def _connection_names(management: RabbitManagement) -> list[str]:
+def _connections(management: RabbitManagement) -> list[dict[str, Any]]:
     response = management.http.request("GET", "connections")
     if response.status_code != 200:
         raise InfrastructureError(f"rabbitmq management GET /api/connections -> {response.status_code}")
-    return [c["name"] for c in response.json()]
+    return list(response.json())
 
 
-def drop_all_connections(management: RabbitManagement, reason: str = "focus-suite connection reset") -> list[str]:
+def _client_name(connection: dict[str, Any]) -> str:
+    return str((connection.get("client_properties") or {}).get("connection_name", ""))
+
+
+def drop_all_connections(management: RabbitManagement, must_include: str | None = None,
+                         reason: str = "focus-suite connection reset") -> list[str]:
     """Close every client connection from the broker side (a connection reset); returns their names.
 
-    Waits until the management API lists at least one connection: it reports connections only
-    after its statistics interval, and resetting nothing would make the scenario prove nothing.
+    Waits until the management API lists the connection named ``must_include`` (or any connection):
+    it reports connections only after its statistics interval, and a reset that misses the client
+    under test would make the scenario prove nothing.
     """
-    names = wait_for_infra(lambda: _connection_names(management), CONNECTIONS_LISTED_TIMEOUT_S, 0.5,
-                           describe="the broker's management API to list client connections")
+    def listed() -> list[dict[str, Any]]:
+        connections = _connections(management)
+        if must_include is None:
+            return connections
+        return connections if any(_client_name(c) == must_include for c in connections) else []
+
+    what = f"connection {must_include!r}" if must_include else "client connections"
+    connections = wait_for_infra(listed, CONNECTIONS_LISTED_TIMEOUT_S, 0.5,
+                                 describe=f"the broker's management API to list {what}")
     dropped = []
-    for name in names:
+    for connection in connections:
+        name = connection["name"]
         closed = management.http.request("DELETE", f"connections/{quote(name, safe='')}",
                                           headers={"X-Reason": reason})
         if closed.status_code in (200, 204, 404):  # 404: it closed by itself meanwhile
-            dropped.append(name)
+            dropped.append(_client_name(connection) or name)
         else:
             raise InfrastructureError(f"rabbitmq management could not close connection {name}: "
                                       f"{closed.status_code}")
@@ -102,12 +116,18 @@ class DurableQueueProbe:
     queue: str = field(default_factory=lambda: f"focus-suite-resilience-{uuid.uuid4().hex[:12]}")
     confirmed: list[str] = field(default_factory=list)
 
+    @property
+    def connection_name(self) -> str:
+        """How the broker's management API names the publisher's connection."""
+        return self.queue
+
     @classmethod
     def create(cls, url: str, heartbeat_s: int, reconnect_timeout_s: float) -> "DurableQueueProbe":
         """Declare the queue and open the publisher (caller registers :meth:`close` at once)."""
+        queue = f"focus-suite-resilience-{uuid.uuid4().hex[:12]}"
         publisher = Publisher(url, "", declare_exchange=False, heartbeat_s=heartbeat_s,
-                              reconnect_timeout_s=reconnect_timeout_s)
-        probe = cls(url=url, publisher=publisher)
+                              reconnect_timeout_s=reconnect_timeout_s, connection_name=queue)
+        probe = cls(url=url, publisher=publisher, queue=queue)
         probe._on_fresh_channel(lambda ch: ch.queue_declare(queue=probe.queue, durable=True))
         return probe
 
