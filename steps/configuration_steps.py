@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from behave import then, when
-from hamcrest import assert_that, equal_to, is_not, has_key
+from hamcrest import all_of, assert_that, described_as, equal_to, has_key, instance_of, is_in, is_not
 
 from focus_support.matchers import has_status
 from focus_support.models import ViewType, build_configure_request
@@ -50,3 +50,14 @@ def accepts_built_request(context):
     state = context.state
     cfg.send_configure_body(context.suite, state, _built_wire(context))
     assert_that(state.response, has_status(200))
+
+
+@then("the response gives the view type as text and the stream port as a number")
+def contract_wire_types(context):
+    response = context.state.response
+    body = response.json()
+    where = f"{response.request.method} {response.url} answered {body}"
+    assert_that(body.get("view_type"), described_as(
+        'view_type as the text digit "0", "1" or "2"', is_in(["0", "1", "2"])), where)
+    assert_that(body.get("stream_port"), described_as(
+        "stream_port as a whole number", all_of(instance_of(int), is_not(instance_of(bool)))), where)
