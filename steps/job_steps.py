@@ -34,6 +34,8 @@ def ended_job(context, first, last):
     job_id = _start_ready_job(context, first, last)
     suite.jobs.cancel(job_id)  # the spec route, or direct deletion where the route is missing
     jobs.wait_until_metadata_refused(suite, job_id, _timings(context).cleanup_timeout_s)
+    # "ended" includes its cluster objects: a server that reused the id would then fail on the id itself
+    jobs.wait_until_cluster_objects_gone(suite, job_id, _timings(context).cleanup_timeout_s)
     notes_of(context.state, jobs.JobNotes).ended_job_id = job_id
 
 

@@ -198,3 +198,18 @@ def orchestration_snapshot(suite: Any) -> frozenset[str]:
     names = {o.ref for o in objects if o.name.startswith(JOB_PREFIXES)}
     names |= {f"queue/{q}" for q in suite.rabbit_management.queue_names("grpc-job-")}
     return frozenset(names)
+
+
+def wait_until_cluster_objects_gone(suite: Any, job_id: str, timeout_s: float) -> None:
+    """Wait until the cluster lists no object of the job (its name is free again); queues aside."""
+    last: list[list[str]] = [[]]
+
+    def gone() -> bool:
+        last[0] = suite.k8s.job_resources(job_id).names()
+        return not last[0]
+
+    try:
+        wait_for_product(gone, timeout_s, 0.3, describe=f"the cluster objects of job {job_id} to go")
+    except ProductTimeoutError:
+        raise ProductTimeoutError(f"{timeout_s:g} s after job {job_id} ended, the cluster still lists: "
+                                  f"{', '.join(last[0])}", last[0]) from None
