@@ -48,9 +48,16 @@ def step_not_unrecognized(context):
         f"collection name '{loc.collection}' without the mark '{rec.UNRECOGNIZED_MARK}'", equal_to(False)))
 
 
+def _require_recordings(context, loc):
+    """A check over no recordings at all would pass vacuously."""
+    assert_that(_db(context)[loc.collection].estimated_document_count(), described_as(
+        f"recordings in '{loc.collection}' to check (an empty collection proves nothing)", greater_than(0)))
+
+
 @then("every recording has a unique id and a start time")
 def step_identity(context):
     loc = _location(context)
+    _require_recordings(context, loc)
     assert_that(rec.recordings_lacking_identity(_db(context), loc.collection), described_as(
         f"no recording in '{loc.collection}' without uuid or start_time (first offenders listed)", empty()))
 
@@ -58,6 +65,7 @@ def step_identity(context):
 @then("no folder the indexer could not parse appears among the recordings")
 def step_no_unrecognized(context):
     loc = _location(context)
+    _require_recordings(context, loc)
     assert_that(rec.unrecognized_among_recordings(_db(context), loc), described_as(
         f"no unparsed folder (from '{loc.unrecognized_collection}') in recordings collection '{loc.collection}'",
         empty()))
