@@ -22,7 +22,7 @@ acceptance: setup
 	@$(PY) -m scripts.run_acceptance $(RUN_ARGS)
 
 test: setup
-	@$(PY) -m pytest
+	@$(PY) -m pytest --cov --cov-report=term
 
 verify-suite: setup
 	@$(PY) -m scripts.verify_suite $(ARGS)
