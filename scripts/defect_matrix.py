@@ -24,7 +24,8 @@ F = "features/"
 # The features that must fail (by assertion) when a switch of the area is on.
 AREA_FEATURES: dict[str, tuple[str, ...]] = {
     "configure": (F + "configuration",),
-    "response": (F + "configuration/view_types.feature", F + "calculations", F + "jobs/job_lifecycle.feature"),
+    "response": (F + "configuration/view_types.feature", F + "configuration/response_types.feature",
+                 F + "configuration/response_status.feature", F + "calculations", F + "jobs/job_lifecycle.feature"),
     "lifecycle": (F + "jobs",),
     "mongodb": (F + "recordings", F + "configuration/live_and_historic.feature"),
     "resilience": (F + "resilience",),
@@ -33,6 +34,10 @@ AREA_FEATURES: dict[str, tuple[str, ...]] = {
     "rate_limit": (F + "api/rate_limiting.feature",),
     "alerts": (F + "alerts",),
 }
+
+# Features no sandbox switch can break (they check the suite's own environment declarations and
+# cluster access); every other feature file must belong to some area above.
+NOT_SWITCHABLE: tuple[str, ...] = (F + "infrastructure",)
 
 # Cheap features of several areas (about 8 s together on the sandbox) run with every switch, so that
 # a switch that breaks unrelated behaviour, or a step that crashes on its data, shows up as collateral.

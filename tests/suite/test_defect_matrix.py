@@ -13,8 +13,8 @@ import pytest
 
 from focus_sandbox.defects import DEFECTS
 from focus_support.reporting.records import ScenarioRecord
-from scripts.defect_matrix import (CROSS_CHECK, REDUCED, evaluate, expected_features, run_paths,
-                                   tagged_features)
+from scripts.defect_matrix import (AREA_FEATURES, CROSS_CHECK, NOT_SWITCHABLE, REDUCED, evaluate,
+                                   expected_features, is_expected, run_paths, tagged_features)
 from scripts.verify_suite import run_matrix
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +35,14 @@ def test_every_switch_names_the_features_that_must_catch_it(switch):
     assert found, (f"switch {switch!r} ({DEFECTS[switch].description}) has no feature expected to catch it: "
                    f"map its area {DEFECTS[switch].area!r} in scripts/defect_matrix.AREA_FEATURES or tag a "
                    f"scenario @defect:{switch}")
+
+
+def test_every_feature_belongs_to_an_area_so_its_catches_count():
+    covered = [p for paths in AREA_FEATURES.values() for p in paths] + list(NOT_SWITCHABLE)
+    orphans = [f.relative_to(REPO).as_posix() for f in sorted((REPO / "features").rglob("*.feature"))
+               if not is_expected(f.relative_to(REPO).as_posix(), covered)]
+    assert not orphans, (f"feature files in no area of scripts/defect_matrix.AREA_FEATURES (a switch they "
+                         f"catch would count as suspicious only): {orphans}")
 
 
 def test_defect_tags_name_real_switches():
