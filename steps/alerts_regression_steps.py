@@ -1,0 +1,32 @@
+"""Steps of scenarios added to close gaps the defect matrix found (contract section 6: alert deletion)."""
+from __future__ import annotations
+
+from behave import given, then, when
+from hamcrest import assert_that, has_items
+
+from focus_support.matchers import has_status
+from focus_support.scenarios import alert_permissions
+
+
+@given("a valid alert has been pushed")
+def alert_pushed(context):
+    assert_that(alert_permissions.push_valid_alert(context.suite, context.state), has_status(201))
+
+
+@when("a user without delete permission asks to delete that alert")
+def viewer_deletes(context):
+    state = context.state
+    client = alert_permissions.viewer_client(context.suite, state)
+    state.remember(client.send_delete_alerts(alert_permissions.pushed_ids(state)))
+
+
+@then("the deletion is refused as forbidden")
+def deletion_forbidden(context):
+    assert_that(context.state.response, has_status(403))
+
+
+@then("the alert is still listed")
+def alert_still_listed(context):
+    ids = alert_permissions.pushed_ids(context.state)
+    assert_that(alert_permissions.listed_ids(context.suite), has_items(*ids),
+                f"alerts listed by the Web App after a forbidden deletion of {ids}")
