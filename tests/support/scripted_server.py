@@ -10,6 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Scripted replies drop connections on purpose; the client's side of that is what tests check."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 @dataclass
 class Reply:
     status: int = 200
@@ -57,7 +64,7 @@ class ScriptedServer:
 
             do_GET = do_POST = do_DELETE = do_PUT = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=lambda: self.httpd.serve_forever(poll_interval=0.05), name="scripted-http", daemon=True)
