@@ -12,8 +12,7 @@ from fastapi.responses import JSONResponse
 
 from focus_sandbox.server import derive
 from focus_sandbox.server.broker import BrokerError
-from focus_sandbox.server.http_util import (BadJson, BodyTooLarge, error, json_error_422, parse_json,
-                                            read_body, too_large)
+from focus_sandbox.server.http_util import error, read_json
 from focus_sandbox.server.jobs import Orchestrator, Unavailable
 from focus_sandbox.server.kube import KubeError
 from focus_sandbox.server.ratelimit import TokenBucket
@@ -135,12 +134,9 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         return live_metadata(config)
 
     async def _configure(request: Request) -> JSONResponse:
-        try:
-            body = parse_json(await read_body(request))
-        except BodyTooLarge:
-            return too_large()
-        except BadJson as exc:
-            return json_error_422(str(exc))
+        body, refusal = await read_json(request)
+        if refusal is not None:
+            return refusal
         if config.waiting_for_fibre:
             return error(503, "System is waiting for fiber (live prr is 0); cannot configure a job")
         provisional = None
@@ -259,12 +255,9 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         "required": True, "content": {"application/json": {"schema": TIME_RANGE_SCHEMA}}}})
     async def recordings_in_time_range(request: Request) -> JSONResponse:
         """[start, end] pairs of recordings intersecting the window, sorted by start."""
-        try:
-            body = parse_json(await read_body(request))
-        except BodyTooLarge:
-            return too_large()
-        except BadJson as exc:
-            return json_error_422(str(exc))
+        body, refusal = await read_json(request)
+        if refusal is not None:
+            return refusal
         errors = _time_range_errors(body)
         if errors:
             return JSONResponse({"detail": errors}, status_code=422)

@@ -42,6 +42,17 @@ def parse_json(raw: bytes) -> Any:
         raise BadJson(str(exc)[:200]) from None
 
 
+async def read_json(request: Request,
+                    on_bad_json=lambda msg: json_error_422(msg)) -> tuple[Any, JSONResponse | None]:
+    """The parsed body, or the error answer to send instead (413 too large, ``on_bad_json`` otherwise)."""
+    try:
+        return parse_json(await read_body(request)), None
+    except BodyTooLarge:
+        return None, too_large()
+    except BadJson as exc:
+        return None, on_bad_json(str(exc))
+
+
 def too_large() -> JSONResponse:
     """413 in FastAPI's routing-error shape."""
     return JSONResponse({"detail": f"Request body larger than {MAX_BODY_BYTES} bytes"}, status_code=413)

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from focus_sandbox.server.broker import ALERT_ROUTING_KEY, WRONG_ROUTING_KEY, Broker, BrokerError
-from focus_sandbox.server.http_util import BadJson, BodyTooLarge, error, parse_json, read_body, too_large
+from focus_sandbox.server.http_util import error, read_json
 from focus_sandbox.settings import SandboxConfig
 
 COOKIE = "access-token"
@@ -99,12 +99,8 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
     store = AlertStore()
 
     async def _json(request: Request):
-        try:
-            return parse_json(await read_body(request)), None
-        except BodyTooLarge:
-            return None, too_large()
-        except BadJson as exc:
-            return None, JSONResponse({"error": f"body is not valid JSON: {exc}", "field": "body"}, 400)
+        return await read_json(request, lambda msg: JSONResponse(
+            {"error": f"body is not valid JSON: {msg}", "field": "body"}, 400))
 
     def _user(request: Request) -> str | None:
         return sessions.get(request.cookies.get(COOKIE, ""))
