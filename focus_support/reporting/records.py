@@ -52,12 +52,22 @@ class ScenarioRecord:
         return cls(**known)
 
 
+FIRST_LINE_MAX = 240
+
+
 def first_line(message: str | None) -> str | None:
-    """The first non-blank line of a message, stripped."""
-    for line in (message or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return None
+    """One readable line of a message: a bare "AssertionError:" label is dropped, and a hamcrest
+    "Expected: … / but: …" pair is folded into one line, since either half alone says little."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":") and " " not in lines[0].rstrip(":"):
+        lines = lines[1:]  # "AssertionError:" with the text on the following lines
+    if not lines:
+        return None
+    line = lines[0]
+    expected = next((i for i, text in enumerate(lines[:3]) if text.startswith("Expected:")), None)
+    if expected is not None and expected + 1 < len(lines) and lines[expected + 1].startswith("but:"):
+        line = " ".join(lines[:expected + 2])
+    return line if len(line) <= FIRST_LINE_MAX else line[:FIRST_LINE_MAX - 1] + "…"
 
 
 def make_record(*, feature: str, scenario: str, location: str, outcome: Outcome, info: TagInfo,

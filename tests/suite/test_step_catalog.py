@@ -1,6 +1,7 @@
 """The Gherkin and the step modules agree: nothing undefined or ambiguous, no step definition unused."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,12 @@ pytestmark = pytest.mark.suite
 
 
 def _dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """behave --dry-run over every feature, the usage report written to a private file."""
+    """behave --dry-run over every feature, from a folder whose behave.ini names no report formatter
+    (behave adds command-line formatters to the ini's, which would overwrite reports/)."""
+    (tmp_path / "behave.ini").write_text(f"[behave]\npaths = {REPO / 'features'}\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "behave", "--dry-run", "--no-summary", *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_no_step_is_undefined_or_ambiguous(tmp_path):
