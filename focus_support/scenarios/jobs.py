@@ -7,6 +7,7 @@ what was still missing or still present.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,40 +112,35 @@ def _is_invalid_job(response: requests.Response) -> bool:
     return response.status_code == 404 and isinstance(body, dict) and body.get("error") == INVALID_JOB
 
 
-def wait_until_ready(suite: Any, job_id: str) -> requests.Response:
-    """Poll the job's metadata until it answers 200, within ``job_start_timeout_s``; returns that answer."""
-    timeout = suite.environment.timings.job_start_timeout_s
+def _poll_metadata(suite: Any, job_id: str, accepted: Callable[[requests.Response], bool], timeout_s: float,
+                   waiting_for: str, failure: str) -> requests.Response:
+    """Poll the job's metadata until ``accepted`` holds; a timeout says ``failure`` and shows the last answer."""
     last: list[requests.Response] = []
 
     def answered() -> bool:  # a Response is falsy for 4xx, so answer a plain bool
         last[:] = [suite.focus.get_metadata_response(job_id)]
-        return last[0].status_code == 200
+        return accepted(last[0])
 
     try:
-        wait_for_product(answered, timeout, describe=f"metadata of job {job_id} to answer")
+        wait_for_product(answered, timeout_s, describe=f"metadata of job {job_id} {waiting_for}")
         return last[0]
     except ProductTimeoutError:
         seen = describe_response(last[0]) if last else "no answer"
-        raise ProductTimeoutError(f"metadata of job {job_id} did not answer 200 within {timeout:g} s; "
-                                  f"last answer:\n{seen}", last[-1] if last else None) from None
+        raise ProductTimeoutError(f"{failure} within {timeout_s:g} s; last answer:\n{seen}",
+                                  last[-1] if last else None) from None
+
+
+def wait_until_ready(suite: Any, job_id: str) -> requests.Response:
+    """Poll the job's metadata until it answers 200, within ``job_start_timeout_s``; returns that answer."""
+    return _poll_metadata(suite, job_id, lambda r: r.status_code == 200,
+                          suite.environment.timings.job_start_timeout_s, "to answer",
+                          f"metadata of job {job_id} did not answer 200")
 
 
 def wait_until_metadata_refused(suite: Any, job_id: str, timeout_s: float) -> requests.Response:
     """Poll until the job's metadata answers 404 "Invalid job_id"; a timeout shows the last answer."""
-    last: list[requests.Response] = []
-
-    def refused() -> bool:  # a Response is falsy for 4xx, so answer a plain bool
-        last[:] = [suite.focus.get_metadata_response(job_id)]
-        return _is_invalid_job(last[0])
-
-    try:
-        wait_for_product(refused, timeout_s, describe=f"metadata of job {job_id} to be refused")
-        return last[0]
-    except ProductTimeoutError:
-        seen = describe_response(last[0]) if last else "no answer"
-        raise ProductTimeoutError(f"metadata of the removed job {job_id} still did not answer 404 "
-                                  f"'{INVALID_JOB}' after {timeout_s:g} s; last answer:\n{seen}",
-                                  last[-1] if last else None) from None
+    return _poll_metadata(suite, job_id, _is_invalid_job, timeout_s, "to be refused",
+                          f"metadata of the removed job {job_id} still did not answer 404 '{INVALID_JOB}'")
 
 
 def wait_until_streaming_ends(suite: Any, job_id: str, timeout_s: float) -> None:
