@@ -24,8 +24,7 @@ def _accepted_response(context):
 @when("I send a {view:SpecView} configuration request that has {problem}")
 def send_request_with_problem(context, view, problem):
     suite, state = context.suite, context.state
-    body = cfg.apply_change(cfg.valid_payload(view), problem, cfg.fibre_facts(suite, state))
-    cfg.send_rejectable(suite, state, body)
+    cfg.send_rejectable(suite, state, cfg.changed_payload(suite, state, view, problem))
 
 
 @when("I send a singlechannel configuration of channels {first:d} to {last:d}")
@@ -36,8 +35,7 @@ def send_singlechannel_range(context, first, last):
 @when("I configure a {view:SpecView} view that has {edge}")
 def configure_edge_case(context, view, edge):
     suite, state = context.suite, context.state
-    body = cfg.apply_change(cfg.valid_payload(view), edge, cfg.fibre_facts(suite, state))
-    cfg.send_configure_body(suite, state, body)
+    cfg.send_configure_body(suite, state, cfg.changed_payload(suite, state, view, edge))
 
 
 @when("I configure a singlechannel view of channel {channel:d}")

@@ -17,8 +17,7 @@ def configure_view(context, view, first, last):
 @when("I send a {view:SpecView} configuration of channels {first:d} to {last:d} that also carries {extra}")
 def send_with_extra(context, view, first, last, extra):
     suite, state = context.suite, context.state
-    body = cfg.apply_change(cfg.valid_payload(view, (first, last)), extra, cfg.fibre_facts(suite, state))
-    cfg.send_rejectable(suite, state, body)
+    cfg.send_rejectable(suite, state, cfg.changed_payload(suite, state, view, extra, (first, last)))
 
 
 @when("I build a configuration request for a waterfall view")

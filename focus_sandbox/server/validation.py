@@ -110,13 +110,21 @@ def _view_type(config: SandboxConfig, body: dict, errors: _Errors) -> str | None
     return None
 
 
-def _channels(config: SandboxConfig, body: dict, view: str | None, errors: _Errors) -> tuple:
-    ch = _object_field(body, "channels", errors)
-    if ch is None:
+def _int_range(body: dict, field: str, errors: _Errors) -> tuple:
+    """``{"min": int, "max": int}`` of ``field`` as (min, max); (None, None) after recording an error."""
+    obj = _object_field(body, field, errors)
+    if obj is None:
         return None, None
-    lo = _int_field(ch, ("channels", "min"), errors)
-    hi = _int_field(ch, ("channels", "max"), errors)
+    lo = _int_field(obj, (field, "min"), errors)
+    hi = _int_field(obj, (field, "max"), errors)
     if lo is None or hi is None:
+        return None, None
+    return lo, hi
+
+
+def _channels(config: SandboxConfig, body: dict, view: str | None, errors: _Errors) -> tuple:
+    lo, hi = _int_range(body, "channels", errors)
+    if lo is None:
         return None, None
     highest = config.fibre.number_of_channels
     before = len(errors)
@@ -178,12 +186,8 @@ def _nfft(config: SandboxConfig, body: dict, view: str, errors: _Errors) -> int 
 
 
 def _frequency(config: SandboxConfig, body: dict, errors: _Errors) -> tuple:
-    fr = _object_field(body, "frequencyRange", errors)
-    if fr is None:
-        return None, None
-    lo = _int_field(fr, ("frequencyRange", "min"), errors)
-    hi = _int_field(fr, ("frequencyRange", "max"), errors)
-    if lo is None or hi is None:
+    lo, hi = _int_range(body, "frequencyRange", errors)
+    if lo is None:
         return None, None
     limit = min(MAX_FREQUENCY_HZ, config.fibre.prr / 2)
     before = len(errors)

@@ -207,6 +207,12 @@ def send_configure_body(suite: Any, state: Any, body: dict[str, Any], retry: Ret
     return response
 
 
+def changed_payload(suite: Any, state: Any, view: str, change: str,
+                    channels: tuple[int, int] | None = None) -> dict[str, Any]:
+    """A valid wire body for the view with the one change a Gherkin phrase names (live facts applied)."""
+    return apply_change(valid_payload(view, channels), change, fibre_facts(suite, state))
+
+
 def request_model(body: dict[str, Any]) -> ConfigureRequest:
     """The typed request of a valid wire body (for computing expected response values)."""
     return ConfigureRequest.model_validate(body)
