@@ -157,9 +157,11 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
             except MongoUnavailable as exc:
                 return error(503, f"{exc}; cannot configure")
         early = None
+        # what a historic job plays (a half-open window is only reachable with lax validation: live)
+        window = (req.start_time, req.end_time) if req.start_time is not None and req.end_time is not None else None
         if req.historic and config.has("historic_job_started_before_lookup"):
             try:  # the job starts first; a failed lookup below answers its error and leaves the job running
-                early = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req))
+                early = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req), window)
             except Unavailable as exc:
                 return error(503, str(exc))
         if req.historic:
@@ -176,7 +178,7 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
         if early is not None:
             return JSONResponse(early)
         try:
-            response = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req))
+            response = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req), window)
         except Unavailable as exc:
             return error(503, str(exc))
         return JSONResponse(response)

@@ -6,6 +6,7 @@ nothing behind.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import focus_sandbox
+from focus_sandbox.defects import DEFECTS
 from focus_sandbox.server.broker import Broker, BrokerError
 from focus_sandbox.server.kube import Kube, KubeError, job_finished
 from focus_sandbox.server.registry import JobRecord, Registry
@@ -30,6 +32,20 @@ NEVER_IDLE_S = 86_400  # idle_jobs_never_end: an idle timeout no test outlives
 
 class Unavailable(Exception):
     """A dependency needed to serve the request is down, or the server is full (-> 503)."""
+
+
+def stream_groups(response: dict, key_offset: int = 0) -> list[list[int]]:
+    """[first, last] channel of each stream id, from the response's channel_to_stream_index.
+
+    ``key_offset`` undoes channel_keys_zero_based: the pod streams the real channels whatever the keys say.
+    """
+    groups: dict[int, list[int]] = {}
+    for key, stream in response["channel_to_stream_index"].items():
+        if key.lstrip("-").isdigit():
+            groups.setdefault(int(stream), []).append(int(key) + key_offset)
+    if not groups:  # only reachable with lax validation (an empty range): one nominal channel
+        return [[1, 1]]
+    return [[min(groups[s]), max(groups[s])] for s in sorted(groups)]
 
 
 def port_free(port: int) -> bool:
@@ -101,12 +117,15 @@ class Orchestrator:
                                                                "image": "focus-sandbox:local",
                                                                "command": command, "env": env}]}}}}
 
-    def _grpc_job(self, job_id: str, port: int, response: dict) -> dict:
-        floats = response["channel_amount"] * max(1, response["frequencies_amount"])
+    def _grpc_job(self, job_id: str, port: int, response: dict, window: tuple[int, int] | None) -> dict:
         listen = port + WRONG_PORT_OFFSET if self.config.has("stream_port_mismatch") else port
         idle = NEVER_IDLE_S if self.config.has("idle_jobs_never_end") else self.config.timings.job_idle_timeout_s
+        offset = 1 if self.config.has("channel_keys_zero_based") else 0
+        faults = ",".join(d for d in self.config.defects if DEFECTS.get(d) and DEFECTS[d].area == "stream")
+        historic = {"HISTORIC_START_MS": window[0] * 1000, "HISTORIC_WINDOW_S": window[1] - window[0]} if window else {}
         env = _env(JOB_ID=job_id, STREAM_HOST=STREAM_HOST, STREAM_PORT=listen, IDLE_TIMEOUT_S=idle,
-                   ROW_FLOATS=floats, LINES_DT=response["lines_dt"])
+                   LINES_DT=response["lines_dt"], STREAM_GROUPS=json.dumps(stream_groups(response, offset)),
+                   FREQUENCY_BINS=max(1, response["frequencies_amount"]), STREAM_FAULTS=faults, **historic)
         # failed_jobs_not_cleaned: no TTL, so a failed streaming Job stays until someone deletes it
         return self._job(f"grpc-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.grpc_job"],
                          env, NODE_LABEL, ttl=not self.config.has("failed_jobs_not_cleaned"))
@@ -126,8 +145,11 @@ class Orchestrator:
                          env, node)
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def create(self, response_fields: dict) -> dict:
-        """Create every resource of a new job and return its configure response."""
+    def create(self, response_fields: dict, window: tuple[int, int] | None = None) -> dict:
+        """Create every resource of a new job and return its configure response.
+
+        ``window`` is a historic job's (start_time, end_time) in epoch seconds; None for a live job.
+        """
         with self.registry.lock:
             if len(self.registry.live()) >= self.config.capacity:
                 raise Unavailable(f"capacity reached: {self.config.capacity} live jobs; "
@@ -144,7 +166,7 @@ class Orchestrator:
             if not self.config.has("job_service_not_created"):
                 self.kube.create_service(self._service(job_id, port))
                 undo.append(lambda: self.kube.delete_service(f"grpc-service-{job_id}"))
-            self.kube.create_job(self._grpc_job(job_id, port, response))
+            self.kube.create_job(self._grpc_job(job_id, port, response, window))
             undo.append(lambda: self.kube.delete_job(f"grpc-job-{job_id}"))
             self.kube.create_job(self._cleanup_job(job_id, queue))
             self.registry.add(JobRecord(job_id=job_id, port=port, queue=queue, response=response))

@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import struct
 import time
 
 import pika
@@ -14,6 +12,7 @@ import pytest
 import requests
 
 from focus_sandbox.server import testing as t
+from focus_support.streaming import StreamWatch, stream_target
 
 pytestmark = pytest.mark.stack
 
@@ -110,10 +109,11 @@ def test_configure_creates_named_resources_and_streams_rows(infra, jobs):
     assert service["spec"]["type"] == "NodePort" and service["spec"]["ports"][0]["port"] == body["stream_port"]
     queue = t.job_queue(kube, job_id)
     assert queue and t.queue_exists(infra.config.rabbitmq_url, queue)
-    with socket.create_connection((body["stream_url"], body["stream_port"]), timeout=5) as s:
-        size = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
-        assert size == body["channel_amount"] * body["frequencies_amount"] * 4
-        assert len(s.recv(size, socket.MSG_WAITALL)) == size
+    # stream 1 of the 8 channels is the group 4-6: rows of 3 channels x 65 bins of float32 (gRPC, contract 16)
+    with StreamWatch(stream_target(body["stream_url"], body["stream_port"]), 1) as watch:
+        frame = watch.wait_for_frames(1, 5)[0]
+    assert (frame.start_channel, frame.end_channel, frame.shape_x, frame.shape_y) == (4, 6, 3, 65)
+    assert frame.payload_bytes == frame.rows * 3 * body["frequencies_amount"] * 4
 
 
 def test_int_view_type_is_echoed_as_string_and_ids_increase(infra, jobs):
