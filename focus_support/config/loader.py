@@ -52,6 +52,9 @@ class _Resolver:
         self.environ = environ
         self.runtime_path = runtime_path
         self._runtime: dict[str, Any] | None = None
+        # Unset variables are collected, not raised one by one: a new user learns every missing
+        # variable from the first run instead of one per attempt.
+        self.missing: dict[str, list[str]] = {}  # variable -> keys that need it
 
     def resolve(self, node: Any, key: str = "") -> Any:
         if isinstance(node, dict):
@@ -72,9 +75,8 @@ class _Resolver:
                 return self.environ[name]
             if default is not None:
                 return default
-            raise MisconfiguredError(
-                f"environment '{self.env_name}': key '{key}' needs environment variable {name}, which is not set"
-            )
+            self.missing.setdefault(name, []).append(key)
+            return ""
         value: Any = self._runtime_doc(key)
         for part in name.split("."):
             if not isinstance(value, dict) or part not in value:
@@ -98,9 +100,9 @@ class _Resolver:
         return self._runtime
 
 
-def _describe(env_name: str, exc: ValidationError) -> str:
+def _describe(env_name: str, exc: ValidationError, errors: list[Any] | None = None) -> str:
     problems = []
-    for err in exc.errors():
+    for err in exc.errors() if errors is None else errors:
         key = ".".join(str(p) for p in err["loc"]) or "<root>"
         if err["type"] == "missing":
             problems.append(f"key '{key}' is missing")
@@ -152,6 +154,25 @@ def load_environment(
     resolver = _Resolver(env_name, environ, sandbox_runtime_path(environ))
     data = resolver.resolve({k: v for k, v in raw.items() if not str(k).startswith("x-")})
     try:
-        return Environment.model_validate({**data, "name": env_name})
+        environment = Environment.model_validate({**data, "name": env_name})
     except ValidationError as exc:
+        if resolver.missing:  # the unset variables explain the invalid values; name them all
+            raise MisconfiguredError(_describe_missing(env_name, resolver.missing, exc)) from exc
         raise MisconfiguredError(_describe(env_name, exc)) from exc
+    if resolver.missing:
+        raise MisconfiguredError(_describe_missing(env_name, resolver.missing))
+    return environment
+
+
+def _describe_missing(env_name: str, missing: dict[str, list[str]], exc: ValidationError | None = None) -> str:
+    """One message naming every unset variable (and the keys needing it), plus any other problem."""
+    names = ", ".join(sorted(missing))
+    needs = "; ".join(f"{name} (key '{', '.join(keys)}')" for name, keys in sorted(missing.items()))
+    text = (f"environment '{env_name}': {len(missing)} environment variable(s) not set: {names}. "
+            f"Set each of them: {needs}")
+    if exc is not None:
+        needed = {key for keys in missing.values() for key in keys}
+        other = [e for e in exc.errors() if ".".join(str(p) for p in e["loc"]) not in needed]
+        if other:
+            text += ". Other problems: " + _describe(env_name, exc, other).split(": ", 1)[1]
+    return text

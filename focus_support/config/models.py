@@ -17,9 +17,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FocusServerSettings(_Strict):
-    url: str
+class _Tls(_Strict):
+    """TLS of an HTTPS endpoint: verify against the system's trust store, or a private CA bundle."""
+
     tls_verify: bool = True
+    ca_bundle: str | None = None  # PEM file of the CA that signed the server (a private CA, e.g. staging's)
+
+    _blank_ca = field_validator("ca_bundle", mode="before")(_blank_is_none)
+
+    @property
+    def verify(self) -> bool | str:
+        """What ``requests`` takes as ``verify``: the CA bundle when one is named, else the flag."""
+        return self.ca_bundle if self.tls_verify and self.ca_bundle else self.tls_verify
+
+
+class FocusServerSettings(_Tls):
+    url: str
     timeout_s: float = 10.0
 
 
@@ -28,13 +41,20 @@ class WebAppUserSettings(_Strict):
     password: SecretStr
 
 
-class WebAppSettings(_Strict):
+class WebAppSettings(_Tls):
     url: str
-    tls_verify: bool = True
     timeout_s: float = 10.0
     site_id: str
     user: WebAppUserSettings
     viewer: WebAppUserSettings | None = None
+
+    @field_validator("viewer", mode="before")
+    @classmethod
+    def _unnamed_viewer_is_none(cls, value: object) -> object:
+        """``viewer: {username: ${env:X:-}, ...}`` with X unset: the environment declares no viewer."""
+        if isinstance(value, dict) and not value.get("username"):
+            return None
+        return value
 
 
 class MongoSettings(_Strict):
@@ -44,12 +64,11 @@ class MongoSettings(_Strict):
     timeout_s: float = 5.0
 
 
-class RabbitSettings(_Strict):
+class RabbitSettings(_Tls):
     url: SecretStr
     management_url: str
     user: str
     password: SecretStr
-    tls_verify: bool = True
     exchange: str = "prisma"
     deployment: str = "rabbitmq"
     heartbeat_s: int = 30
@@ -92,6 +111,11 @@ class RateLimitExpectation(_Strict):
     capacity: int | None = None
     refill_per_s: float | None = None
 
+    @property
+    def declared(self) -> bool:
+        """True when the environment names the limit (staging's is unknown: an open question)."""
+        return bool(self.capacity) and bool(self.refill_per_s)
+
 
 class Allowed(_Strict):
     """Scenario classes the environment permits (kefar_saba is read-only: neither)."""
@@ -114,6 +138,9 @@ class Environment(_Strict):
     rate_limit: RateLimitExpectation = Field(default_factory=RateLimitExpectation)
     capacity: int
     allowed: Allowed
+    # Other clients use the same namespace, database and broker (staging). Unsure means shared: that
+    # only skips the @exclusive scenarios, while the opposite would judge other people's jobs.
+    shared: bool = True
     tracker_url: str = Field(description="pattern with {id} for @issue:N links")
 
     def allows(self, scenario_class: Literal["destructive", "load"]) -> bool:

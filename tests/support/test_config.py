@@ -18,7 +18,7 @@ STAGING_SECRETS = {
 
 
 def test_the_three_environments_are_declared():
-    assert known_environments() == ["kefar_saba", "local", "staging"]
+    assert known_environments() == ["kefar_saba", "local", "rehearsal", "staging"]
 
 
 def test_local_reads_urls_and_secrets_from_the_sandbox_runtime(sandbox_home: Path):
@@ -72,7 +72,7 @@ def test_kefar_saba_allows_neither_destructive_nor_load():
 
 
 def test_unknown_environment_is_one_error_naming_it():
-    with pytest.raises(MisconfiguredError, match=r"unknown environment 'prod'.*known: kefar_saba, local, staging"):
+    with pytest.raises(MisconfiguredError, match=r"unknown environment 'prod'.*known: kefar_saba, local, rehearsal, staging"):
         load_environment("prod", environ={})
 
 
