@@ -51,19 +51,19 @@ class SuiteContext:
     def focus(self) -> FocusClient:
         """The Focus Server client (recorded on the scenario recorder)."""
         s = self.environment.focus_server
-        return self._lazy("focus", lambda: FocusClient(s.url, timeout_s=s.timeout_s, verify=s.tls_verify,
+        return self._lazy("focus", lambda: FocusClient(s.url, timeout_s=s.timeout_s, verify=s.verify,
                                                        recorder=self.recorder))
 
     def new_focus_client(self, limiter: RateLimiter | None = None, **kwargs: Any) -> FocusClient:
         """A separate Focus client (own session), e.g. rate limited for load scenarios; caller closes it."""
         s = self.environment.focus_server
-        return FocusClient(s.url, timeout_s=s.timeout_s, verify=s.tls_verify, recorder=self.recorder,
+        return FocusClient(s.url, timeout_s=s.timeout_s, verify=s.verify, recorder=self.recorder,
                            limiter=limiter, **kwargs)
 
     def new_web_app(self) -> WebAppClient:
         """A fresh, anonymous Web App client (own cookie jar); caller closes it."""
         s = self.environment.web_app
-        return WebAppClient(s.url, s.site_id, timeout_s=s.timeout_s, verify=s.tls_verify, recorder=self.recorder)
+        return WebAppClient(s.url, s.site_id, timeout_s=s.timeout_s, verify=s.verify, recorder=self.recorder)
 
     @property
     def web_app(self) -> WebAppClient:
@@ -90,7 +90,7 @@ class SuiteContext:
         """The broker's management API."""
         r = self.environment.rabbitmq
         return self._lazy("rabbit_management", lambda: RabbitManagement(
-            r.management_url, r.user, r.password, verify=r.tls_verify, recorder=self.infra_recorder))
+            r.management_url, r.user, r.password, verify=r.verify, recorder=self.infra_recorder))
 
     @property
     def rabbit_url(self) -> str:
@@ -123,8 +123,11 @@ class SuiteContext:
         return self._preflight
 
     def skip_reason(self, tags: list[str]) -> str | None:
-        """Why a scenario with these tags cannot run here (class not allowed, dependency missing)."""
-        return self.preflight().skip_reason(tags, allowed=self.environment.allows)
+        """Why a scenario with these tags cannot run here (class not allowed, shared environment,
+        undeclared rate limit, dependency missing)."""
+        env = self.environment
+        return self.preflight().skip_reason(tags, allowed=env.allows, shared=env.shared,
+                                            rate_limit_declared=env.rate_limit.declared)
 
     def new_scenario(self, name: str = "", tags: list[str] | None = None) -> ScenarioState:
         """Fresh state for a scenario; starts a new exchange list."""

@@ -39,6 +39,8 @@ class CheckResult:
 
 DEPENDENCIES = ("focus_server", "fibre", "web_app", "cluster", "ssh", "mongodb", "rabbitmq", "rabbitmq_management")
 SCENARIO_CLASSES = ("destructive", "load")
+EXCLUSIVE = "exclusive"                 # judged only where nobody else uses the environment
+NEEDS_RATE_LIMIT = "needs_rate_limit"   # needs the rate limit the environment declares
 
 
 @dataclass
@@ -77,12 +79,24 @@ class PreflightReport:
             raise UnreachableError(f"Focus Server is unreachable in environment '{self.environment}' ({detail}); "
                                    "no scenario can run, stopping.")
 
-    def skip_reason(self, tags: Iterable[str], allowed: Callable[[str], bool] | None = None) -> str | None:
-        """Why a scenario with these tags must be skipped here, or None when it can run."""
+    def skip_reason(self, tags: Iterable[str], allowed: Callable[[str], bool] | None = None, *,
+                    shared: bool = False, rate_limit_declared: bool = True) -> str | None:
+        """Why a scenario with these tags must be skipped here, or None when it can run.
+
+        ``shared``: other clients use the environment, so ``@exclusive`` scenarios (they judge the
+        whole namespace or broker, or take a shared dependency down) cannot run. An undeclared rate
+        limit is an open question of the environment, so ``@needs_rate_limit`` scenarios are skipped,
+        never failed.
+        """
         tags = [t.lstrip("@") for t in tags]
         for scenario_class in SCENARIO_CLASSES:
             if scenario_class in tags and allowed is not None and not allowed(scenario_class):
                 return f"@{scenario_class} scenarios are not allowed in environment '{self.environment}'"
+        if EXCLUSIVE in tags and shared:
+            return (f"@{EXCLUSIVE}: needs the namespace, database and broker to itself, and environment "
+                    f"'{self.environment}' is shared")
+        if NEEDS_RATE_LIMIT in tags and not rate_limit_declared:
+            return f"rate limit not declared for {self.environment}"
         for tag in tags:
             if not tag.startswith("requires_"):
                 continue

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from behave import given, register_type, then
-from hamcrest import assert_that, empty, is_, not_none
+from hamcrest import assert_that, empty, is_, none, not_none
 
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status, is_job_id, names_field
 from focus_support.models import ViewType
 from focus_support.scenarios import configuration as cfg
-from focus_support.scenarios.common import adopt_stray_jobs, require_live_fibre
+from focus_support.scenarios.common import adopt_stray_jobs, has_namespace_to_itself, job_id_in, require_live_fibre
 from focus_support.scenarios.jobs import wait_until_ready
 
 register_type(SpecView=cfg.view_name)
@@ -37,11 +37,17 @@ def configuration_rejected(context, field):
 
 @then("no job resources were created")
 def nothing_orchestrated(context):
-    created = cfg.new_orchestration(context.suite, context.state)
-    adopt_stray_jobs(context.suite, context.state, created)
+    suite, state = context.suite, context.state
+    # the answer names no job: judged everywhere (a job id in it was registered for cleanup already)
+    assert_that(job_id_in(state.response), is_(none()),
+                f"no job id in the answer to the rejected request\n{describe_response(state.response)}")
+    if not has_namespace_to_itself(suite):
+        return  # shared: other clients' jobs come and go, so the namespace proves nothing either way
+    created = cfg.new_orchestration(suite, state)
+    adopt_stray_jobs(suite, state, created)
     assert_that(created, is_(empty()),
                 f"no new job, pod, service or queue after the rejected request\n"
-                f"{describe_response(context.state.response)}")
+                f"{describe_response(state.response)}")
 
 
 @then("the job's view type is {view:SpecView}")

@@ -1,4 +1,4 @@
-@area:api @issue:seed-1.4
+@area:api @issue:seed-1.4 @needs_rate_limit
 Feature: Rate limiting of configuration requests
   Focus Server limits how fast one client may configure views. Above the limit it answers "too many
   requests" with a Retry-After header saying how many seconds to wait, and it starts nothing for the
@@ -31,7 +31,7 @@ Feature: Rate limiting of configuration requests
     When I wait as long as Focus Server told me and configure a multichannel view of channels 1 to 50
     Then the configuration is accepted
 
-  @critical @fixture.rate_limit_recovery @requires_cluster
+  @critical @fixture.rate_limit_recovery @requires_cluster @exclusive
   Scenario: The suite's client starts exactly one job per configuration, even when throttled
     Given I have used up the rate limit for configuration requests
     When the suite's client configures 3 views while being throttled

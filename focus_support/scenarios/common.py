@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from focus_support.clients import describe_response
-from focus_support.errors import UnreachableError
+from focus_support.errors import MisconfiguredError, UnreachableError
 from focus_support.models import LiveMetadata
 from focus_support.scenarios.metadata import require_fibre
 
@@ -23,8 +23,36 @@ def require_live_fibre(suite: Any, state: Any) -> LiveMetadata:
 _JOB_ID_IN_NAME = re.compile(r"(?:grpc-job|cleanup-job|grpc-service)-(\d+-\d+)")
 
 
+def job_id_in(response: Any) -> str | None:
+    """The job id an answer hands the client, if any: the only proof that a job is the suite's."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    job_id = body.get("job_id") if isinstance(body, dict) else None
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+def has_namespace_to_itself(suite: Any) -> bool:
+    """True where nobody else uses the environment, so whatever appears in the namespace is the run's."""
+    return not suite.environment.shared
+
+
+def require_namespace_to_itself(suite: Any, what: str) -> None:
+    """A step that compares the whole namespace must not run on a shared environment (suite bug)."""
+    if suite.environment.shared:
+        raise MisconfiguredError(f"{what} compares the whole namespace, which environment "
+                                 f"'{suite.environment.name}' shares with other clients; the scenario "
+                                 "must be tagged @exclusive")
+
+
 def adopt_stray_jobs(suite: Any, state: Any, resource_names: list[str]) -> list[str]:
-    """Register jobs a request should not have started, so the run still cleans them up."""
+    """Register jobs a request should not have started, so the run still cleans them up.
+
+    Only on an environment the run has to itself: there every job in the namespace is the run's.
+    On a shared one a job is the suite's only by the id it received.
+    """
+    require_namespace_to_itself(suite, "adopting stray jobs")
     job_ids = sorted({m.group(1) for name in resource_names if (m := _JOB_ID_IN_NAME.search(name))})
     for job_id in job_ids:
         suite.jobs.register(job_id)

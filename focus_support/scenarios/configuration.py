@@ -15,6 +15,7 @@ from typing import Any
 from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import RetryPolicy
 from focus_support.scenarios import notes_of
+from focus_support.scenarios.common import require_namespace_to_itself
 from focus_support.scenarios.jobs import orchestration_snapshot
 from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
                                    build_configure_request)
@@ -169,14 +170,21 @@ class ConfigurationNotes:
     before: frozenset[str] | None = None               # Focus job objects and queues before a request
 
 
-def take_orchestration_snapshot(suite: Any, state: Any) -> frozenset[str]:
-    """Record every Focus job object and queue present now, to show later that nothing new appeared."""
+def take_orchestration_snapshot(suite: Any, state: Any) -> frozenset[str] | None:
+    """Record every Focus job object and queue present now, to show later that nothing new appeared.
+
+    Only where the run has the namespace to itself; on a shared environment other clients' jobs
+    come and go, so nothing is recorded and the answer alone is judged.
+    """
+    if suite.environment.shared:
+        return None
     notes_of(state, ConfigurationNotes).before = snapshot = orchestration_snapshot(suite)
     return snapshot
 
 
 def new_orchestration(suite: Any, state: Any) -> list[str]:
-    """Job objects and queues present now that were not there at the last snapshot."""
+    """Job objects and queues present now that were not there at the last snapshot (unshared only)."""
+    require_namespace_to_itself(suite, "looking for new job resources")
     before = notes_of(state, ConfigurationNotes).before
     if before is None:
         raise RuntimeError("no orchestration snapshot was taken before the request (suite bug)")
