@@ -17,6 +17,8 @@ from focus_support.context import SuiteContext
 from focus_support.errors import CleanupError, MisconfiguredError
 from focus_support.reporting import collectors, evidence, hooks as report_hooks, run_info
 from focus_support.reporting.hooks import visible_hook
+from focus_support.reporting.run_facts import RunFacts, load_facts, reports_dir_of_run, write_facts
+from focus_support.selfcheck import run_self_checks
 
 
 def _selected_environment(context: Any) -> str:
@@ -69,6 +71,14 @@ def before_all(context: Any) -> None:
 def before_all_preflight(suite: SuiteContext) -> None:
     report = suite.preflight()
     print(report.table(), flush=True)
+    checks = run_self_checks()
+    failed = [c for c in checks if not c.passed]
+    print(f"Suite self-checks: {len(checks) - len(failed)}/{len(checks)} passed"
+          + "".join(f"\n  FAILED {c.name}: {c.detail}" for c in failed), flush=True)
+    write_facts(RunFacts(environment=suite.environment.name, shared=getattr(suite.environment, "shared", None),
+                         preflight=[{"dependency": r.dependency, "route": r.route, "status": r.status.value,
+                                     "detail": r.detail} for r in report.results],
+                         self_checks=[c.to_dict() for c in checks]))
     report.require_focus_server()
 
 
@@ -140,8 +150,22 @@ def after_all(context: Any) -> None:
         suite.close()
 
 
+def _record_client_facts() -> None:
+    """How the run's clients met throttling and broker outages, for the analysis's infrastructure rows."""
+    from focus_support import retry
+    from focus_support.rabbit import connection
+
+    folder = reports_dir_of_run()
+    facts = load_facts(folder) if folder is not None else None
+    if facts is None:
+        return
+    facts.throttling, facts.broker, facts.finished = retry.STATS.to_dict(), connection.STATS.to_dict(), True
+    write_facts(facts, folder)
+
+
 @visible_hook
 def after_all_sweep(suite: SuiteContext) -> None:
+    _record_client_facts()
     report = suite.sweep()
     _announce(report, "the run (final sweep)")
     if report.errors:

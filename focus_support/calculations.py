@@ -101,3 +101,42 @@ def expected_configure(request: ConfigureRequest, live: LiveMetadata | float) ->
         lines_dt=expected_lines_dt(request, prr),
         prr=prr,
     )
+
+
+# --- what every source agrees on about a frequency axis (contract 9) ------------------------------
+AXIS_TOLERANCE_HZ = 2e-3  # recorded answers round bins to 3 decimals (7.797, 15.594, ...)
+WHOLE_FACTOR_TOLERANCE = 0.01
+
+
+def axis_problems(freqs: list[float], low: float, high: float) -> dict[str, str]:
+    """Why a frequency list is not ascending, evenly spaced and inside [low, high], by kind
+    (``too few bins``, ``outside band``, ``not ascending``, ``uneven``); empty when it is all three."""
+    if len(freqs) < 2:
+        return {"too few bins": f"a band of {low:g}-{high:g} Hz needs two bins to have a spacing, got {freqs}"}
+    problems = {}
+    outside = [f for f in freqs if f < low - AXIS_TOLERANCE_HZ or f > high + AXIS_TOLERANCE_HZ]
+    if outside:
+        problems["outside band"] = f"{len(outside)} bin(s) outside {low:g}-{high:g} Hz, first {outside[0]:g}"
+    gaps = [b - a for a, b in zip(freqs, freqs[1:])]
+    if any(g <= 0 for g in gaps):
+        first = next(i for i, g in enumerate(gaps) if g <= 0)
+        problems["not ascending"] = f"not ascending at index {first + 1}: {freqs[first]:g} then {freqs[first + 1]:g}"
+    mean = (freqs[-1] - freqs[0]) / len(gaps)
+    uneven = [(i, g) for i, g in enumerate(gaps) if abs(g - mean) > AXIS_TOLERANCE_HZ]
+    if uneven:
+        problems["uneven"] = (f"{len(uneven)} of {len(gaps)} gaps differ from the mean spacing {mean:g} Hz, "
+                              f"first at index {uneven[0][0]}: {uneven[0][1]:g} Hz")
+    return problems
+
+
+def spacing_factor(freqs: list[float], prr: float, nfft: int) -> float:
+    """The mean bin spacing in units of prr/nfft (1 in the textbook rule, 4 in the recorded answer)."""
+    if len(freqs) < 2:
+        raise ValueError("a spacing needs at least two bins")
+    mean = (freqs[-1] - freqs[0]) / (len(freqs) - 1)
+    return mean / frequency_resolution(prr, nfft)
+
+
+def is_whole_factor(factor: float) -> bool:
+    """True for 1, 2, 3, 4... within rounding: a spacing that follows the live prr."""
+    return round(factor) >= 1 and abs(factor - round(factor)) <= WHOLE_FACTOR_TOLERANCE

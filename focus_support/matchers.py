@@ -1,7 +1,13 @@
-"""PyHamcrest matchers for the domain, whose mismatch text shows the whole exchange or resource names."""
+"""PyHamcrest matchers for the domain, whose mismatch text shows the whole exchange or resource names.
+
+Each also knows its *finding* (``finding(item)``): the subject it checks and the kinds it expected
+and saw, so that ``focus_support.verdict.expect`` can raise a structured product failure that the
+known-bug registry matches by signature.
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import requests
@@ -10,6 +16,7 @@ from hamcrest.core.description import Description
 
 from focus_support.clients.base import describe_response
 from focus_support.models import ErrorBody
+from focus_support.verdict.findings import Finding, seen_kinds, status_kind
 
 JOB_ID = re.compile(r"^[0-9]+-[0-9]+$")
 
@@ -21,6 +28,25 @@ def _body(item: Any) -> Any:
         except ValueError:
             return item.text
     return item
+
+
+_ROUTING_ANSWERS = ("Not Found", "Method Not Allowed")
+
+
+def response_kind(item: Any) -> str:
+    """A response as a finding names it: ``accepted`` for 2xx, else the code; a 404/405 that comes
+    from routing (``{"detail": "Not Found"}``) rather than from the application is ``404 no route``."""
+    if not isinstance(item, requests.Response):
+        return "no response"
+    kind = status_kind(item.status_code)
+    if item.status_code in (404, 405):
+        try:
+            body = item.json()
+        except ValueError:
+            return kind
+        if isinstance(body, dict) and body.get("detail") in _ROUTING_ANSWERS:
+            return f"{kind} no route"
+    return kind
 
 
 class HasStatus(BaseMatcher[requests.Response]):
@@ -39,10 +65,37 @@ class HasStatus(BaseMatcher[requests.Response]):
             return
         mismatch_description.append_text(f"got status {item.status_code}:\n{describe_response(item)}")
 
+    def finding(self, item: Any) -> Finding:
+        return Finding("http.status", status_kind(self.status), (response_kind(item),))
+
 
 def has_status(status: int) -> HasStatus:
     """Response with this status; a mismatch shows method, URL, request body and response body."""
     return HasStatus(status)
+
+
+REJECTION_STATUSES = (400, 422)
+
+
+class IsRejection(BaseMatcher[requests.Response]):
+    """400 or 422: the product's documents disagree on which (contract 15), so either is a rejection."""
+
+    def _matches(self, item: Any) -> bool:
+        return isinstance(item, requests.Response) and item.status_code in REJECTION_STATUSES
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text("a rejection: an HTTP response with status 400 or 422")
+
+    def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
+        HasStatus(0).describe_mismatch(item, mismatch_description)
+
+    def finding(self, item: Any) -> Finding:
+        return Finding("http.status", "rejected", (response_kind(item),))
+
+
+def is_rejection() -> IsRejection:
+    """A 400 or a 422 (either may be right until the product team answers, contract 15)."""
+    return IsRejection()
 
 
 class NamesField(BaseMatcher[Any]):
@@ -78,6 +131,10 @@ class NamesField(BaseMatcher[Any]):
         if isinstance(item, requests.Response):
             mismatch_description.append_text(f"\n{describe_response(item)}")
 
+    def finding(self, item: Any) -> Finding:
+        named = [".".join(loc) for loc in self._named(item)]
+        return Finding("error.field", self.field, tuple(named) or ("no field named",))
+
 
 def names_field(field: str) -> NamesField:
     """A 422 ``detail`` (or a 400 message) naming the field (dotted paths such as ``channels.min`` allowed)."""
@@ -104,6 +161,9 @@ class HasErrorContaining(BaseMatcher[Any]):
         mismatch_description.append_text(f"the message was {self._message(item)!r}")
         if isinstance(item, requests.Response):
             mismatch_description.append_text(f"\n{describe_response(item)}")
+
+    def finding(self, item: Any) -> Finding:
+        return Finding("error.message", self.text, ("other message",))
 
 
 def has_error_containing(text: str) -> HasErrorContaining:
@@ -147,7 +207,27 @@ class NoResourcesForJob(BaseMatcher[str]):
         left = self._left.get(item) or self._remaining(item)
         mismatch_description.append_text(f"job {item} still has: {', '.join(left)}")
 
+    def finding(self, item: Any) -> Finding:
+        return Finding("job.resources", "gone", resource_kinds(self._left.get(item) or self._remaining(item)))
+
 
 def no_resources_for_job(k8s: Any, management: Any = None) -> NoResourcesForJob:
     """Matches a job id when the cluster (and broker, if given) hold nothing of it; mismatch names what is left."""
     return NoResourcesForJob(k8s, management)
+
+
+_RESOURCE_KINDS = (
+    ("job/grpc-job-", "stream-job"), ("pod/grpc-job-", "stream-pod"),
+    ("job/cleanup-job-", "janitor-job"), ("pod/cleanup-job-", "janitor-pod"),
+    ("service/grpc-service-", "service"), ("queue/", "queue"),
+)
+
+
+def resource_kind(ref: str) -> str:
+    """What a job resource is (``stream-job``, ``janitor-pod``, ``queue``...) from its ``kind/name``."""
+    return next((kind for prefix, kind in _RESOURCE_KINDS if ref.startswith(prefix)), ref.split("/", 1)[0])
+
+
+def resource_kinds(refs: Iterable[str]) -> tuple[str, ...]:
+    """The distinct kinds of a list of job resources, sorted: what a known-bug signature names."""
+    return seen_kinds(resource_kind(r) for r in refs)

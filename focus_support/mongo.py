@@ -15,7 +15,8 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from focus_support.config import MongoSettings
-from focus_support.errors import MisconfiguredError, PreconditionNotMetError, UnreachableError
+from focus_support.verdict.findings import fail
+from focus_support.errors import MisconfiguredError, UnreachableError
 from focus_support.waiting import wait_for_infra
 
 UNRECOGNIZED_SUFFIX = "-unrecognized_recordings"
@@ -149,7 +150,10 @@ class MongoDBManager:
         """The storage root's collections, found through ``base_paths``."""
         roots = list(self.db["base_paths"].find({"is_archive": archive}, {"_id": 0}))
         if not roots:
-            raise PreconditionNotMetError(f"base_paths has no storage root with is_archive={archive}")
+            # the index answered and lacks its root: the product's data is wrong, not our access to it
+            every = list(self.db["base_paths"].find({}, {"_id": 0}).limit(20))
+            raise fail(f"expected base_paths to list a storage root with is_archive={archive}; it holds {every}",
+                       "recordings.base_path", f"a root with is_archive={archive}", "no root")
         existing = set(self.db.list_collection_names())
         chosen = next((r for r in roots if r.get("guid") in existing), roots[0])
         guid = str(chosen.get("guid"))

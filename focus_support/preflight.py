@@ -1,8 +1,11 @@
 """Automatic environment validation (seed section 6): check every dependency before the first scenario.
 
 The result prints as one plain-text table (dependency, route, status, detail) that reads well in CI
-logs. An unreachable Focus Server stops the run; another missing dependency only skips scenarios
-tagged ``@requires_<dependency>``; "waiting for fibre" is a precondition, never a failure.
+logs. A dependency the suite could not *reach* or that the environment does not *declare* skips the
+scenarios tagged ``@requires_<dependency>``, saying so; an unreachable Focus Server stops the run;
+"waiting for fibre" is a precondition of the environment. A dependency that was reached and
+**answered wrongly** is marked ``ANSWERED WRONGLY`` and skips nothing: its scenarios run and fail as
+product findings, so a product answer can never become a skip.
 """
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from focus_support.errors import MisconfiguredError, UnreachableError
+from focus_support.errors import (
+    InfrastructureError, MisconfiguredError, PreconditionNotMetError, UnexpectedResponseError, UnreachableError,
+)
 from focus_support.recording import redact_text
 
 
@@ -20,6 +25,9 @@ class Status(str, Enum):
     UNAVAILABLE = "unavailable"
     PRECONDITION = "precondition"
     NOT_CONFIGURED = "not configured"
+    ANSWERED_WRONGLY = "answered wrongly"   # reached, and the answer was a product failure
+    SUITE_ERROR = "suite error"             # the probe itself raised: a defect of the suite
+
 
 
 @dataclass(frozen=True)
@@ -33,8 +41,15 @@ class CheckResult:
 
     @property
     def available(self) -> bool:
-        """True when scenarios needing the dependency can run."""
+        """True when the dependency was reached and answered as expected."""
         return self.status is Status.OK
+
+    @property
+    def skips(self) -> bool:
+        """True when scenarios needing the dependency are skipped: it could not be reached, is not
+        declared for this environment, or the environment is waiting for fibre. Never for a product
+        answer (ANSWERED_WRONGLY) nor for a suite error: those scenarios run and show the failure."""
+        return self.status in (Status.UNAVAILABLE, Status.NOT_CONFIGURED, Status.PRECONDITION)
 
 
 DEPENDENCIES = ("focus_server", "fibre", "web_app", "cluster", "ssh", "mongodb", "rabbitmq", "rabbitmq_management")
@@ -74,7 +89,7 @@ class PreflightReport:
     def require_focus_server(self) -> None:
         """Stop the run (UnreachableError) when Focus Server itself cannot be reached."""
         row = self.get("focus_server")
-        if row is None or not row.available:
+        if row is None or row.skips:
             detail = row.detail if row else "not checked"
             raise UnreachableError(f"Focus Server is unreachable in environment '{self.environment}' ({detail}); "
                                    "no scenario can run, stopping.")
@@ -106,7 +121,7 @@ class PreflightReport:
             row = self.get(dependency)
             if row is None:
                 return f"{dependency} was not checked by the preflight"
-            if not row.available:
+            if row.skips:
                 return f"{dependency} is {row.status.value} in environment '{self.environment}': {row.detail}"
         return None
 
@@ -117,13 +132,22 @@ def _first_line(exc: BaseException) -> str:
 
 
 def check(dependency: str, route: str, probe: Callable[[], tuple[Status, str] | str]) -> CheckResult:
-    """Run one probe: a returned string is OK with that detail; an exception is UNAVAILABLE with its text."""
+    """Run one probe; its outcome's type says whose problem it is (docs/ARCHITECTURE.md):
+    a returned string is OK with that detail; MisconfiguredError is NOT CONFIGURED; the rest of the
+    InfrastructureError family is UNAVAILABLE (could not reach); an AssertionError is ANSWERED
+    WRONGLY (a product failure); anything else is a SUITE ERROR."""
     try:
         outcome = probe()
     except MisconfiguredError as exc:
         return CheckResult(dependency, route, Status.NOT_CONFIGURED, _first_line(exc))
-    except Exception as exc:  # a preflight reports every failure as a row, whatever its type
+    except PreconditionNotMetError as exc:
+        return CheckResult(dependency, route, Status.PRECONDITION, _first_line(exc))
+    except InfrastructureError as exc:
         return CheckResult(dependency, route, Status.UNAVAILABLE, _first_line(exc))
+    except AssertionError as exc:
+        return CheckResult(dependency, route, Status.ANSWERED_WRONGLY, _first_line(exc))
+    except Exception as exc:  # the table must show every probe; a raw exception is the suite's defect
+        return CheckResult(dependency, route, Status.SUITE_ERROR, _first_line(exc))
     status, detail = outcome if isinstance(outcome, tuple) else (Status.OK, outcome)
     return CheckResult(dependency, route, status, redact_text(detail))
 
@@ -133,10 +157,11 @@ def run_preflight(ctx: Any) -> PreflightReport:
     env = ctx.environment
     report = PreflightReport(environment=env.name)
     report.results.append(check("focus_server", env.focus_server.url, lambda: _probe_focus(ctx)))
-    if report.results[-1].available:
+    if not report.results[-1].skips:
         report.results.append(check("fibre", "GET /live_metadata", lambda: _probe_fibre(ctx)))
     else:
-        report.results.append(CheckResult("fibre", "GET /live_metadata", Status.UNAVAILABLE, "Focus Server unreachable"))
+        report.results.append(CheckResult("fibre", "GET /live_metadata", Status.UNAVAILABLE,
+                                          "Focus Server unreachable"))
     report.results.append(check("web_app", env.web_app.url, lambda: _probe_web_app(ctx)))
     report.results.append(_probe_cluster(ctx))
     report.results.append(_probe_ssh(ctx))
@@ -152,7 +177,7 @@ def _probe_focus(ctx: Any) -> str:
 
     response = ctx.focus.ack(retry=RetryPolicy(max_retries=1, initial_delay=0.2, max_delay=1.0))
     if response.status_code != 200:
-        raise UnreachableError(f"GET /ack answered {response.status_code}")
+        raise UnexpectedResponseError(f"GET /ack answered {response.status_code}", response)
     return f"GET /ack 200 in {response.elapsed.total_seconds() * 1000:.0f} ms"
 
 

@@ -57,6 +57,23 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(max_retries=0)
 
 
+@dataclass
+class ThrottleStats:
+    """How this process's clients met throttling, for the run's analysis ("Rate Limiting" row)."""
+
+    throttled: int = 0           # 429 answers that were retried
+    waited_as_told: int = 0      # ... after waiting exactly the Retry-After
+    waited_less: int = 0         # ... where Retry-After exceeded max_delay (not honoured in full)
+    backed_off: int = 0          # ... without Retry-After: exponential backoff with jitter
+    replays_refused: int = 0     # failed non-idempotent requests that were deliberately not sent again
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+STATS = ThrottleStats()
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a ``Retry-After`` header (integer seconds or an HTTP date); None if absent/invalid."""
     if not value:
@@ -116,8 +133,17 @@ class _Wait(tenacity.wait.wait_base):
         )
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        retry_after = _decision(retry_state).retry_after_s
+        decision = _decision(retry_state)
+        retry_after = decision.retry_after_s
         delay = retry_after if retry_after is not None else self.backoff(retry_state)
+        if decision.throttled:
+            STATS.throttled += 1
+            if retry_after is None:
+                STATS.backed_off += 1
+            elif retry_after <= self.policy.max_delay:
+                STATS.waited_as_told += 1
+            else:
+                STATS.waited_less += 1
         return min(delay, self.policy.max_delay)
 
 
@@ -128,16 +154,15 @@ def _give_up(state: RetryCallState) -> Any:
     if outcome.failed:
         exc = outcome.exception()
         if decision.throttled:
-            raise ThrottledError(f"still throttled after {state.attempt_number} attempts: {exc}") from exc
+            raise ThrottledError(f"still throttled after {state.attempt_number} attempts, each after waiting as "
+                                 f"told: {exc}") from exc
         raise exc  # type: ignore[misc]
     result = outcome.result()
     if decision.throttled:
-        error = ThrottledError(
+        raise ThrottledError(
             f"{_method_of(result)} {getattr(result, 'url', '')} still answered 429 after "
-            f"{state.attempt_number} attempts"
-        )
-        error.response = result  # type: ignore[attr-defined]
-        raise error
+            f"{state.attempt_number} attempts, each after waiting as its Retry-After told "
+            f"(expected: served again once the advised wait had passed)", response=result)
     return result
 
 
@@ -157,6 +182,16 @@ def build_retrying(policy: RetryPolicy, sleep: Callable[[float], None] = time.sl
     )
 
 
+def _refused_replay(outcome: Any) -> bool:
+    """A failure that would have been retried for an idempotent method but was not, being a POST etc."""
+    method = _method_of(outcome)
+    if not method or method in IDEMPOTENT_METHODS:
+        return False
+    if isinstance(outcome, (requests.ConnectionError, requests.Timeout)):
+        return True
+    return isinstance(outcome, requests.Response) and outcome.status_code in RETRYABLE_IDEMPOTENT_STATUSES
+
+
 def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep) -> Any:
     """Call ``fn`` under the policy; the common first-try success skips the retry machinery entirely."""
     try:
@@ -165,6 +200,8 @@ def call_with_retry(fn: Callable[[], Any], policy: RetryPolicy, sleep: Callable[
     except Exception as exc:  # classified below; anything not retryable is re-raised unchanged
         first, failed = exc, True
     if policy.max_retries <= 0 or not classify(first).retry:
+        if _refused_replay(first):
+            STATS.replays_refused += 1
         if failed:
             raise first
         return first

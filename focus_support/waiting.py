@@ -11,16 +11,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from focus_support.errors import InfraTimeoutError
+from focus_support.verdict.findings import Finding, ProductFailure
 
 T = TypeVar("T")
 
 
-class ProductTimeoutError(AssertionError):
-    """The product did not reach the expected state in time; carries the last state seen."""
+class ProductTimeoutError(ProductFailure):
+    """The product did not reach the expected state in time; carries the last state seen (and, when
+    the caller knows its subject, a structured finding)."""
 
-    def __init__(self, message: str, last_state: Any) -> None:
-        super().__init__(message)
-        self.last_state = last_state
+    def __init__(self, message: str, last_state: Any, finding: Finding | None = None) -> None:
+        super().__init__(message, finding, last_state=last_state)
 
 
 def _state_text(value: Any, error: BaseException | None) -> str:

@@ -1,10 +1,11 @@
 """Steps of features/alerts: pushing alerts to the Prisma Web App and watching their reports."""
 from behave import given, then, when
-from hamcrest import assert_that, described_as, empty, equal_to, has_entries
+from hamcrest import described_as, empty, equal_to, has_entries
 
 from focus_support.matchers import has_status, names_field
 from focus_support.scenarios import alerts, notes_of
 from focus_support.scenarios.alerts import AlertNotes
+from focus_support.verdict import expect
 
 
 @given("alert reports published by the Web App are being watched")
@@ -56,10 +57,10 @@ def step_push_without(context, field):
 @then("the alert is accepted")
 def step_accepted(context):
     notes = notes_of(context.state, AlertNotes)
-    assert_that(notes.response, has_status(201))
+    expect(notes.response, has_status(201))
     pushed = notes.pushed or {}
     echoed = {k: pushed[k] for k in ("classId", "severity", "dofM", "alertIds")}
-    assert_that(notes.response.json(), described_as("the accepted alert echoed back: %0", has_entries(echoed), echoed))
+    expect(notes.response.json(), described_as("the accepted alert echoed back: %0", has_entries(echoed), echoed))
 
 
 @then("exactly one alert report is published for each of its alert ids")
@@ -68,7 +69,7 @@ def step_one_report_per_id(context):
     timings = context.suite.environment.timings
     counts = alerts.wait_for_reports(notes, alerts.publish_deadline_s(timings), alerts.quiet_window_s(timings))
     expected = {alert_id: 1 for alert_id in counts}
-    assert_that(dict(counts), described_as(
+    expect(dict(counts), described_as(
         f"one report per alert id on exchange '{alerts.ALERT_EXCHANGE}' with routing key "
         f"'{alerts.REPORT_ROUTING_KEY}' (alert id -> reports seen): %0", equal_to(expected), expected))
 
@@ -76,8 +77,8 @@ def step_one_report_per_id(context):
 @then('the alert is rejected, naming "{field}"')
 def step_rejected(context, field):
     response = notes_of(context.state, AlertNotes).response
-    assert_that(response, has_status(400))
-    assert_that(response, names_field(field))
+    expect(response, has_status(400))
+    expect(response, names_field(field))
 
 
 @then("no alert report is published")
@@ -85,11 +86,11 @@ def step_nothing_published(context):
     notes = notes_of(context.state, AlertNotes)
     window = alerts.quiet_window_s(context.suite.environment.timings)
     reports = alerts.reports_within(notes, window)
-    assert_that(reports, described_as(
+    expect(reports, described_as(
         f"no report of the pushed alert {notes.pushed} within {window:g} s on exchange "
         f"'{alerts.ALERT_EXCHANGE}' ('{alerts.REPORT_ROUTING_KEY}')", empty()))
 
 
 @then("the push is refused as unauthenticated")
 def step_unauthenticated(context):
-    assert_that(notes_of(context.state, AlertNotes).response, has_status(401))
+    expect(notes_of(context.state, AlertNotes).response, has_status(401))

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import assert_that, has_items
+from hamcrest import has_items
 
 from focus_support.matchers import has_status
 from focus_support.scenarios import alert_permissions
+from focus_support.verdict import expect
 
 
 @given("a valid alert has been pushed")
 def alert_pushed(context):
-    assert_that(alert_permissions.push_valid_alert(context.suite, context.state), has_status(201))
+    expect(alert_permissions.push_valid_alert(context.suite, context.state), has_status(201))
 
 
 @when("a user without delete permission asks to delete that alert")
@@ -22,11 +23,11 @@ def viewer_deletes(context):
 
 @then("the deletion is refused as forbidden")
 def deletion_forbidden(context):
-    assert_that(context.state.response, has_status(403))
+    expect(context.state.response, has_status(403))
 
 
 @then("the alert is still listed")
 def alert_still_listed(context):
     ids = alert_permissions.pushed_ids(context.state)
-    assert_that(alert_permissions.listed_ids(context.suite), has_items(*ids),
+    expect(alert_permissions.listed_ids(context.suite), has_items(*ids),
                 f"alerts listed by the Web App after a forbidden deletion of {ids}")

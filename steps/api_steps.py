@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import assert_that, empty, equal_to, has_length, less_than_or_equal_to, not_
+from hamcrest import empty, equal_to, less_than_or_equal_to, not_
 
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status
 from focus_support.retry import NO_RETRY
 from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
-from focus_support.scenarios.common import has_namespace_to_itself, require_namespace_to_itself
+from focus_support.scenarios.metadata import wire_kind
+from focus_support.scenarios.common import has_namespace_to_itself
+from focus_support.verdict import expect, fail
 
 
 def _notes(context) -> api.ApiNotes:
@@ -30,8 +32,8 @@ def probe(context):
 @then("Focus Server acknowledges with an empty answer")
 def acknowledged(context):
     response = context.state.response
-    assert_that(response, has_status(200))
-    assert_that(response.json(), equal_to({}), f"health probe body\n{describe_response(response)}")
+    expect(response, has_status(200))
+    expect(response.json(), equal_to({}), f"health probe body\n{describe_response(response)}")
 
 
 @when("I send a {method:w} request to the health probe")
@@ -41,31 +43,35 @@ def probe_with_method(context, method):
 
 @then("Focus Server refuses the method as not allowed")
 def not_allowed(context):
-    assert_that(context.state.response, has_status(405))
+    expect(context.state.response, has_status(405))
 
 
 @when("I ask Focus Server which channels it offers")
 def ask_channels(context):
     response = context.state.remember(api.send_once(context.suite.focus, "GET", "channels"))
-    assert_that(response, has_status(200))
+    expect(response, has_status(200))
     _notes(context).channels = response.json()
 
 
 @then("the lowest channel offered is {channel:d}")
 def lowest_channel(context, channel):
     offered = _notes(context).channels
-    assert_that(offered.get("lowest_channel"), equal_to(channel), f"lowest_channel of /channels {offered}")
+    expect(offered.get("lowest_channel"), equal_to(channel), f"lowest_channel of /channels {offered}")
 
 
 @then("the highest channel offered equals the channel count of the live metadata")
 def highest_channel(context):
     offered = _notes(context).channels
     live = api.send_once(context.suite.focus, "GET", "live_metadata")
-    assert_that(live, has_status(200))
-    count = live.json().get("number_of_channels")
+    expect(live, has_status(200))
+    body = live.json()
+    count = body.get("number_of_channels")
     # compared as sent: a fractional channel count (observed 2447.75) must not be rounded away
-    assert_that(offered.get("highest_channel"), equal_to(count),
-                f"highest_channel of /channels {offered} against number_of_channels {count!r} of the live metadata")
+    if offered.get("highest_channel") != count:
+        raise fail(f"expected highest_channel of /channels {offered} to equal number_of_channels {count!r} of the "
+                   f"live metadata", "channels.highest", "number_of_channels of the live metadata",
+                   "fractional number_of_channels" if wire_kind(body, "number_of_channels") == "fractional number"
+                   else "another number")
 
 
 # --- rate limiting ---------------------------------------------------------------------------------
@@ -91,10 +97,10 @@ def beyond_limit_throttled(context):
     notes = _notes(context)
     statuses = notes.burst.statuses()
     allowed = api.allowed_in(notes.limit, notes.burst.elapsed_s)
-    assert_that(notes.burst.throttled, not_(empty()),
+    expect(notes.burst.throttled, not_(empty()),
                 f"a 429 among {len(statuses)} back-to-back configure requests (limit {notes.limit.capacity} "
                 f"+ {notes.limit.refill_per_s:g}/s); statuses {statuses}")
-    assert_that(len(notes.burst.served), less_than_or_equal_to(allowed),
+    expect(len(notes.burst.served), less_than_or_equal_to(allowed),
                 f"requests served in {notes.burst.elapsed_s:.2f} s (a full bucket of {notes.limit.capacity} "
                 f"plus refill allows {allowed}); statuses {statuses}")
 
@@ -128,12 +134,12 @@ def one_more(context):
 
 @then("the request is throttled")
 def throttled(context):
-    assert_that(context.state.response, has_status(api.THROTTLED))
+    expect(context.state.response, has_status(api.THROTTLED))
 
 
 @given("my last configuration request was throttled")
 def last_was_throttled(context):
-    assert_that(context.state.response, has_status(api.THROTTLED))
+    expect(context.state.response, has_status(api.THROTTLED))
 
 
 @when("I wait as long as Focus Server told me and configure a multichannel view of channels {first:d} to {last:d}")
@@ -144,25 +150,5 @@ def wait_and_configure(context, first, last):
     _remember_throttle(context, response)
 
 
-@when("the suite's client configures {count:d} views while being throttled")
-def client_configures(context, count):
-    suite, state, notes = context.suite, context.state, _notes(context)
-    for i in range(count):
-        # the suite's own client: it waits out each 429 as told and never replays a processed request
-        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (1 + 10 * i, 10 + 10 * i)))
-        assert_that(response, has_status(200))
-        notes.configured_ids.append(state.job_id)
 
 
-@then("exactly {count:d} new jobs were started, one per configuration")
-def exactly_new_jobs(context, count):
-    suite, state, notes = context.suite, context.state, _notes(context)
-    require_namespace_to_itself(suite, "counting the new streaming jobs")  # an @exclusive scenario
-    new = jobs.streaming_job_ids(suite) - notes.jobs_before
-    for job_id in sorted(new - set(notes.configured_ids)):
-        suite.jobs.register(job_id)  # a duplicate nobody asked for: still ours to clean up
-        state.created_job_ids.append(job_id)
-    assert_that(sorted(new), equal_to(sorted(notes.configured_ids)),
-                f"streaming jobs started after {count} configure calls (the calls returned "
-                f"{notes.configured_ids})")
-    assert_that(notes.configured_ids, has_length(count), "job ids returned by the configure calls")

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from behave import given, register_type, then, when
-from hamcrest import assert_that, close_to, contains_exactly, empty, equal_to, not_none
+from hamcrest import close_to, contains_exactly, empty, equal_to, not_none
 
-from focus_support.calculations import bytes_per_row, expected_configure, frequency_resolution
+from focus_support.calculations import (
+    axis_problems, bytes_per_row, expected_configure, frequency_resolution, is_whole_factor, spacing_factor,
+)
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status
 from focus_support.scenarios import configuration as cfg, notes_of
+from focus_support.reporting.observations import observe
+from focus_support.verdict import expect, fail
 
 register_type(SpecView=cfg.view_name)
 TOLERANCE_HZ = 1e-6  # bins are exact multiples of prr/nfft; only float rounding may differ
@@ -16,8 +20,8 @@ TOLERANCE_HZ = 1e-6  # bins are exact multiples of prr/nfft; only float rounding
 def _job(context):
     """The accepted configure response of the scenario."""
     state = context.state
-    assert_that(state.response, has_status(200))
-    assert_that(state.configure_response, not_none(), f"a configure response body\n{describe_response(state.response)}")
+    expect(state.response, has_status(200))
+    expect(state.configure_response, not_none(), f"a configure response body\n{describe_response(state.response)}")
     return state.configure_response
 
 
@@ -59,33 +63,65 @@ def bins_spaced(context, nfft):
     assert len(freqs) >= 2, f"need at least two frequency bins to see their spacing, got {freqs}\n{_where(context)}"
     gaps = [b - a for a, b in zip(freqs, freqs[1:])]
     wrong = [(i, g) for i, g in enumerate(gaps) if abs(g - step) > TOLERANCE_HZ]
-    assert not wrong, (f"expected bins spaced by prr/nfft = {prr:g}/{nfft} = {step:g} Hz (live prr), "
-                       f"but {len(wrong)} of {len(gaps)} gaps differ, first at index {wrong[0][0]}: "
-                       f"{wrong[0][1]:g} Hz\n{_where(context)}")
+    if wrong:
+        factor = spacing_factor(freqs, prr, nfft)
+        raise fail(f"expected bins spaced by prr/nfft = {prr:g}/{nfft} = {step:g} Hz (live prr), "
+                   f"but {len(wrong)} of {len(gaps)} gaps differ, first at index {wrong[0][0]}: "
+                   f"{wrong[0][1]:g} Hz ({factor:.3g} × prr/nfft)\n{_where(context)}",
+                   "frequency.spacing", "prr/nfft", f"{round(factor, 2):g} x prr/nfft")
+
+
+@then("the job's frequencies ascend evenly spaced from {low:d} to {high:d} Hz")
+def axis_consistent(context, low, high):
+    job = _job(context)
+    problems = axis_problems(job.frequencies_list, low, high)
+    if problems:
+        raise fail(f"expected the frequencies of job {job.job_id} to ascend evenly spaced inside {low}-{high} Hz; "
+                   + "; ".join(problems.values()) + f"\n{_where(context)}", "frequency.axis",
+                   "ascending, even, inside band", list(problems))
+
+
+@then("the job's bin spacing is a whole multiple of the live pulse rate divided by {nfft:d}")
+def spacing_follows_prr(context, nfft):
+    job = _job(context)
+    prr = cfg.live_metadata(context.suite, context.state).prr
+    if len(job.frequencies_list) < 2:
+        raise fail(f"expected at least two frequency bins in job {job.job_id} to see their spacing, got "
+                   f"{job.frequencies_list}\n{_where(context)}", "frequency.spacing", "two or more bins", "fewer bins")
+    factor = spacing_factor(job.frequencies_list, prr, nfft)
+    spacing = factor * frequency_resolution(prr, nfft)
+    view = cfg.view_of_body(context.state.last_request_body)
+    observe("frequency-axis", f"{view} view, NFFT {nfft}: {job.frequencies_amount} bins spaced {spacing:.4g} Hz "
+                              f"= {factor:.3g} × prr/nfft (live prr {prr:g} Hz)")
+    if not is_whole_factor(factor):
+        raise fail(f"expected the bins of job {job.job_id} spaced by a whole multiple of the live prr/nfft = "
+                   f"{prr:g}/{nfft} = {frequency_resolution(prr, nfft):g} Hz; they are {spacing:g} Hz apart "
+                   f"({factor:.3g} ×)\n{_where(context)}", "frequency.spacing", "a whole multiple of prr/nfft",
+                   "a fraction of prr/nfft")
 
 
 @then("the job's frequency bin count matches its list of frequencies")
 def bin_count_matches(context):
     job = _job(context)
-    assert_that(job.frequencies_amount, equal_to(len(job.frequencies_list)),
+    expect(job.frequencies_amount, equal_to(len(job.frequencies_list)),
                 f"frequencies_amount against len(frequencies_list) of job {job.job_id}")
 
 
 @then("the job's frequencies are exactly the FFT bins of the live pulse rate between {low:d} and {high:d} Hz")
 def exact_bins(context, low, high):
     job, expected = _job(context), _expected(context)
-    assert_that(job.frequencies_list, contains_exactly(*[close_to(f, TOLERANCE_HZ) for f in expected.frequencies_list]),
+    expect(job.frequencies_list, contains_exactly(*[close_to(f, TOLERANCE_HZ) for f in expected.frequencies_list]),
                 f"the {expected.frequencies_amount} bins k·{expected.prr:g}/nfft inside {low}-{high} Hz "
                 f"(live prr {expected.prr:g}) in job {job.job_id}'s frequencies_list "
                 f"({len(job.frequencies_list)} bins)")
-    assert_that(job.frequencies_amount, equal_to(expected.frequencies_amount), f"frequencies_amount of job {job.job_id}")
+    expect(job.frequencies_amount, equal_to(expected.frequencies_amount), f"frequencies_amount of job {job.job_id}")
 
 
 @then("the job's time between rows is the time-axis duration divided by the canvas height")
 def lines_dt_axis(context):
     job, expected = _job(context), _expected(context)
     body = context.state.last_request_body
-    assert_that(job.lines_dt, close_to(expected.lines_dt, 1e-9),
+    expect(job.lines_dt, close_to(expected.lines_dt, 1e-9),
                 f"lines_dt = {body['displayTimeAxisDuration']} s / {body['displayInfo']['height']} rows "
                 f"for job {job.job_id}")
 
@@ -93,15 +129,15 @@ def lines_dt_axis(context):
 @then("the job has no frequency bins")
 def no_bins(context):
     job = _job(context)
-    assert_that(job.frequencies_list, empty(), f"frequencies_list of waterfall job {job.job_id}")
-    assert_that(job.frequencies_amount, equal_to(0), f"frequencies_amount of waterfall job {job.job_id}")
+    expect(job.frequencies_list, empty(), f"frequencies_list of waterfall job {job.job_id}")
+    expect(job.frequencies_amount, equal_to(0), f"frequencies_amount of waterfall job {job.job_id}")
 
 
 @then("the job's time between rows is one period of the live pulse rate")
 def lines_dt_waterfall(context):
     job = _job(context)
     prr = cfg.live_metadata(context.suite, context.state).prr
-    assert_that(job.lines_dt, close_to(1.0 / prr, 1e-12), f"lines_dt = 1/prr (live prr {prr:g}) for job {job.job_id}")
+    expect(job.lines_dt, close_to(1.0 / prr, 1e-12), f"lines_dt = 1/prr (live prr {prr:g}) for job {job.job_id}")
 
 
 # --- region of interest ---------------------------------------------------------------------------
@@ -125,9 +161,9 @@ def roi_changes_channels(context):
     notes = notes_of(context.state, cfg.ConfigurationNotes)
     first, second = notes.earlier_job, _job(context)
     expected = _expected(context)
-    assert_that(second.channel_amount, equal_to(expected.channel_amount), f"channel_amount of job {second.job_id}")
-    assert_that(second.stream_amount, equal_to(expected.stream_amount), f"stream_amount of job {second.job_id}")
-    assert_that(second.channel_to_stream_index, equal_to(expected.channel_to_stream_index),
+    expect(second.channel_amount, equal_to(expected.channel_amount), f"channel_amount of job {second.job_id}")
+    expect(second.stream_amount, equal_to(expected.stream_amount), f"stream_amount of job {second.job_id}")
+    expect(second.channel_to_stream_index, equal_to(expected.channel_to_stream_index),
                 f"channel_to_stream_index of job {second.job_id}")
     assert first.channel_to_stream_index != second.channel_to_stream_index, (
         f"jobs {first.job_id} and {second.job_id} cover different ranges but report the same channel mapping")
@@ -138,7 +174,7 @@ def roi_keeps_the_rest(context):
     first = notes_of(context.state, cfg.ConfigurationNotes).earlier_job
     second = _job(context)
     for field in ("frequencies_list", "frequencies_amount", "lines_dt", "view_type"):
-        assert_that(getattr(second, field), equal_to(getattr(first, field)),
+        expect(getattr(second, field), equal_to(getattr(first, field)),
                     f"{field} after changing only the channel range (job {first.job_id} -> {second.job_id})")
 
 
@@ -146,7 +182,7 @@ def roi_keeps_the_rest(context):
 def row_size(context):
     job, expected = _job(context), _expected(context)
     actual = bytes_per_row(job.channel_amount, job.frequencies_amount)
-    assert_that(actual, equal_to(expected.bytes_per_row),
+    expect(actual, equal_to(expected.bytes_per_row),
                 f"bytes per row of job {job.job_id}: expected {expected.channel_amount} channels × "
                 f"{expected.frequencies_amount} bins (live prr {expected.prr:g}) × 4, the job reports "
                 f"{job.channel_amount} channels × {job.frequencies_amount} bins")

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from behave import then
-from hamcrest import assert_that, has_entry
+from hamcrest import has_entry
 
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status
+from focus_support.verdict import expect
 
 
 @then('the response reports the status "{status}"')
 def response_status(context, status):
     response = context.state.response
-    assert_that(response, has_status(200))
-    assert_that(response.json(), has_entry("status", status),
+    expect(response, has_status(200))
+    expect(response.json(), has_entry("status", status),
                 f"the status field of the response\n{describe_response(response)}")

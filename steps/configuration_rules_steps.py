@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from behave import given, register_type, then, when
-from hamcrest import assert_that, equal_to, not_none
+from hamcrest import equal_to, not_none
 
 from focus_support.calculations import expected_stream_mapping
 from focus_support.clients import describe_response
 from focus_support.matchers import has_error_containing, has_status
 from focus_support.scenarios import configuration as cfg, notes_of
+from focus_support.verdict import expect
 
 register_type(SpecView=cfg.view_name)
 
@@ -15,8 +16,8 @@ register_type(SpecView=cfg.view_name)
 def _accepted_response(context):
     """The configure response of the scenario; fails with the exchange when there was none."""
     state = context.state
-    assert_that(state.response, has_status(200))
-    assert_that(state.configure_response, not_none(), f"a configure response body\n{describe_response(state.response)}")
+    expect(state.response, has_status(200))
+    expect(state.configure_response, not_none(), f"a configure response body\n{describe_response(state.response)}")
     return state.configure_response
 
 
@@ -71,15 +72,15 @@ def configure_historic(context, first, last):
 @then("the configuration is refused because no recording was found")
 def refused_no_recording(context):
     response = context.state.response
-    assert_that(response, has_status(404))
-    assert_that(response, has_error_containing("No recording found"))
+    expect(response, has_status(404))
+    expect(response, has_error_containing("No recording found"))
 
 
 @then("the job carries {count:d} channels per row")
 @then("the job carries {count:d} channel per row")
 def channels_per_row(context, count):
     job = _accepted_response(context)
-    assert_that(job.channel_amount, equal_to(count),
+    expect(job.channel_amount, equal_to(count),
                 f"channel_amount of job {job.job_id}\n{describe_response(context.state.response)}")
 
 
@@ -87,16 +88,16 @@ def channels_per_row(context, count):
 def multichannel_mapping(context):
     job = _accepted_response(context)
     expected = expected_stream_mapping(cfg.request_model(context.state.last_request_body))
-    assert_that(job.channel_to_stream_index, equal_to(expected), f"channel_to_stream_index of job {job.job_id}")
-    assert_that(job.stream_amount, equal_to(len(set(expected.values()))), f"stream_amount of job {job.job_id}")
+    expect(job.channel_to_stream_index, equal_to(expected), f"channel_to_stream_index of job {job.job_id}")
+    expect(job.stream_amount, equal_to(len(set(expected.values()))), f"stream_amount of job {job.job_id}")
 
 
 @then("channel {channel:d} is the job's only channel, on stream {stream:d}")
 def only_channel(context, channel, stream):
     job = _accepted_response(context)
-    assert_that(job.channel_to_stream_index, equal_to({str(channel): stream}),
+    expect(job.channel_to_stream_index, equal_to({str(channel): stream}),
                 f"channel_to_stream_index of singlechannel job {job.job_id}")
-    assert_that(job.stream_amount, equal_to(1), f"stream_amount of singlechannel job {job.job_id}")
+    expect(job.stream_amount, equal_to(1), f"stream_amount of singlechannel job {job.job_id}")
 
 
 @then("every channel of the job is mapped to stream {stream:d}")
@@ -104,5 +105,5 @@ def all_on_one_stream(context, stream):
     job = _accepted_response(context)
     body = context.state.last_request_body
     expected = {str(ch): stream for ch in range(body["channels"]["min"], body["channels"]["max"] + 1)}
-    assert_that(job.channel_to_stream_index, equal_to(expected), f"channel_to_stream_index of job {job.job_id}")
-    assert_that(job.stream_amount, equal_to(1), f"stream_amount of job {job.job_id}")
+    expect(job.channel_to_stream_index, equal_to(expected), f"channel_to_stream_index of job {job.job_id}")
+    expect(job.stream_amount, equal_to(1), f"stream_amount of job {job.job_id}")

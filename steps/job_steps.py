@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import assert_that, greater_than, has_entries
+from hamcrest import greater_than, has_entries
 
 from focus_support.clients import describe_response
 from focus_support.matchers import has_error_containing, has_status
 from focus_support.scenarios import configuration as cfg, jobs, notes_of
+from focus_support.verdict import expect
 
 
 def _timings(context):
@@ -17,7 +18,7 @@ def _start_ready_job(context, first: int, last: int) -> str:
     """Configure a multichannel job, require acceptance, and wait until its metadata answers."""
     suite, state = context.suite, context.state
     response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, last)))
-    assert_that(response, has_status(200))
+    expect(response, has_status(200))
     notes_of(state, jobs.JobNotes).configured = response.json()
     jobs.wait_until_ready(suite, state.job_id)
     return state.job_id
@@ -53,7 +54,7 @@ def read_metadata(context):
 @then("the metadata describes the same job as the configuration response")
 def metadata_matches(context):
     state = context.state
-    assert_that(state.response, has_status(200))
+    expect(state.response, has_status(200))
     configured = notes_of(state, jobs.JobNotes).configured
     differences = jobs.differing_fields(configured, state.response.json())
     assert not differences, (f"metadata of job {state.job_id} differs from its configure response:\n  "
@@ -85,15 +86,15 @@ def read_unknown_metadata(context):
 
 @then("Focus Server says the job id is invalid")
 def invalid_job(context):
-    assert_that(context.state.response, has_status(404))
-    assert_that(context.state.response, has_error_containing(jobs.INVALID_JOB))
+    expect(context.state.response, has_status(404))
+    expect(context.state.response, has_error_containing(jobs.INVALID_JOB))
 
 
 @then("the new job's id comes after the id of the job that ended")
 def id_not_reused(context):
     ended = notes_of(context.state, jobs.JobNotes).ended_job_id
     new = context.state.job_id
-    assert_that(jobs.id_order(new), greater_than(jobs.id_order(ended)),
+    expect(jobs.id_order(new), greater_than(jobs.id_order(ended)),
                 f"job id {new} issued after job {ended} ended (ids must never be reused)")
 
 
@@ -107,8 +108,8 @@ def cancel_job(context):
 @then("Focus Server confirms the job is cancelled")
 def cancel_confirmed(context):
     state = context.state
-    assert_that(state.response, has_status(200))
-    assert_that(state.response.json(), has_entries(job_id=state.job_id, status="cancelled"),
+    expect(state.response, has_status(200))
+    expect(state.response.json(), has_entries(job_id=state.job_id, status="cancelled"),
                 f"cancel confirmation\n{describe_response(state.response)}")
 
 
@@ -124,13 +125,13 @@ def burst_and_cancel(context, count):
     for i in range(count):
         first = 1 + 10 * i
         response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
-        assert_that(response, has_status(200))
+        expect(response, has_status(200))
         started.append(state.job_id)
     notes = notes_of(state, jobs.JobNotes)
     for job_id in started:
         response = suite.focus.send_cancel(job_id)
         state.remember(response)
-        assert_that(response, has_status(200))
+        expect(response, has_status(200))
         notes.cancelled.append(job_id)
 
 

@@ -2,14 +2,13 @@
 import time
 
 from behave import given, then, when
-from hamcrest import (
-    assert_that, described_as, empty, equal_to, greater_than, greater_than_or_equal_to, is_not, not_none,
-)
+from hamcrest import described_as, empty, equal_to, greater_than, greater_than_or_equal_to, is_not, not_none
 
 from focus_support.matchers import has_status
 from focus_support.scenarios import notes_of
 from focus_support.scenarios import recordings as rec
 from focus_support.scenarios.recordings import RecordingNotes
+from focus_support.verdict import expect
 
 
 def _db(context):
@@ -32,25 +31,25 @@ def step_locate(context):
 @then("the recordings collection exists and is not empty")
 def step_exists(context):
     loc = _location(context)
-    assert_that(rec.collection_exists(_db(context), loc.collection), described_as(
+    expect(rec.collection_exists(_db(context), loc.collection), described_as(
         f"collection '{loc.collection}' named by base path '{loc.base_path}' exists", equal_to(True)))
-    assert_that(rec.count(_db(context), loc.collection), described_as(
+    expect(rec.count(_db(context), loc.collection), described_as(
         f"recordings in collection '{loc.collection}' (base path '{loc.base_path}')", greater_than(0)))
 
 
 @then("the recordings collection is not the collection of unrecognized folders")
 def step_not_unrecognized(context):
     loc = _location(context)
-    assert_that(loc.collection, described_as(
+    expect(loc.collection, described_as(
         f"the recordings collection of base path '{loc.base_path}' is not an unrecognized-folders collection",
         is_not(equal_to(loc.unrecognized_collection))))
-    assert_that(rec.UNRECOGNIZED_MARK in loc.collection, described_as(
+    expect(rec.UNRECOGNIZED_MARK in loc.collection, described_as(
         f"collection name '{loc.collection}' without the mark '{rec.UNRECOGNIZED_MARK}'", equal_to(False)))
 
 
 def _require_recordings(context, loc):
     """A check over no recordings at all would pass vacuously."""
-    assert_that(_db(context)[loc.collection].estimated_document_count(), described_as(
+    expect(_db(context)[loc.collection].estimated_document_count(), described_as(
         f"recordings in '{loc.collection}' to check (an empty collection proves nothing)", greater_than(0)))
 
 
@@ -58,7 +57,7 @@ def _require_recordings(context, loc):
 def step_identity(context):
     loc = _location(context)
     _require_recordings(context, loc)
-    assert_that(rec.recordings_lacking_identity(_db(context), loc.collection), described_as(
+    expect(rec.recordings_lacking_identity(_db(context), loc.collection), described_as(
         f"no recording in '{loc.collection}' without uuid or start_time (first offenders listed)", empty()))
 
 
@@ -66,7 +65,7 @@ def step_identity(context):
 def step_no_unrecognized(context):
     loc = _location(context)
     _require_recordings(context, loc)
-    assert_that(rec.unrecognized_among_recordings(_db(context), loc), described_as(
+    expect(rec.unrecognized_among_recordings(_db(context), loc), described_as(
         f"no unparsed folder (from '{loc.unrecognized_collection}') in recordings collection '{loc.collection}'",
         empty()))
 
@@ -75,7 +74,7 @@ def step_no_unrecognized(context):
 def step_index(context, key):
     loc = _location(context)
     present = rec.indexes(_db(context), loc.collection)
-    assert_that(rec.index_led_by(_db(context), loc.collection, key), described_as(
+    expect(rec.index_led_by(_db(context), loc.collection, key), described_as(
         f"an index of '{loc.collection}' led by key '{key}' (compared by keys; present: "
         f"{[i['keys'] for i in present]})", not_none()))
 
@@ -84,8 +83,8 @@ def step_index(context, key):
 def step_unique_index(context, key):
     loc = _location(context)
     index = rec.index_led_by(_db(context), loc.collection, key)
-    assert_that(index, described_as(f"an index of '{loc.collection}' led by key '{key}'", not_none()))
-    assert_that(index["unique"], described_as(f"index {index['name']} on {index['keys']} is unique", equal_to(True)))
+    expect(index, described_as(f"an index of '{loc.collection}' led by key '{key}'", not_none()))
+    expect(index["unique"], described_as(f"index {index['name']} on {index['keys']} is unique", equal_to(True)))
 
 
 # --- time range --------------------------------------------------------------------------------------
@@ -117,10 +116,10 @@ def step_ask(context):
 @then("the answer lists exactly the recordings of the index that overlap the window")
 def step_exactly_overlapping(context):
     notes = notes_of(context.state, RecordingNotes)
-    assert_that(notes.response, has_status(200))
+    expect(notes.response, has_status(200))
     expected = rec.expected_in_window(_all_recordings(context), notes.window)
     problems = rec.mismatches(expected, rec.listed_pairs(notes.response))
-    assert_that(problems, described_as(
+    expect(problems, described_as(
         f"the answer for window [{notes.window.start}, {notes.window.end}] to hold the {len(expected)} "
         f"overlapping recordings of the index and nothing else", empty()))
 
@@ -128,17 +127,17 @@ def step_exactly_overlapping(context):
 @then("the recordings are listed in order of their start time")
 def step_sorted(context):
     notes = notes_of(context.state, RecordingNotes)
-    assert_that(notes.response, has_status(200))
+    expect(notes.response, has_status(200))
     starts = [p[0] for p in rec.listed_pairs(notes.response)]
-    assert_that(len(starts), described_as(
+    expect(len(starts), described_as(
         f"several recordings listed for window [{notes.window.start}, {notes.window.end}]",
         greater_than_or_equal_to(2)))
-    assert_that(starts, described_as("start times in ascending order", equal_to(sorted(starts))))
+    expect(starts, described_as("start times in ascending order", equal_to(sorted(starts))))
 
 
 @then("the answer is an empty list")
 def step_empty(context):
     notes = notes_of(context.state, RecordingNotes)
-    assert_that(notes.response, has_status(200))
-    assert_that(notes.response.json(), described_as(
+    expect(notes.response, has_status(200))
+    expect(notes.response.json(), described_as(
         f"an empty list for window [{notes.window.start}, {notes.window.end}]", equal_to([])))

@@ -1,8 +1,6 @@
 """Steps of features/resilience: broker connection resets and restarts, MongoDB outages."""
 from behave import given, then, when
-from hamcrest import (
-    assert_that, described_as, empty, equal_to, greater_than_or_equal_to, has_key, is_not, less_than_or_equal_to,
-)
+from hamcrest import described_as, empty, equal_to, has_key, is_not, less_than_or_equal_to
 
 from focus_support.matchers import has_status
 from focus_support.models import build_configure_request
@@ -14,6 +12,7 @@ from focus_support.scenarios.common import has_namespace_to_itself
 from focus_support.scenarios.recordings import RecordingNotes
 from focus_support.scenarios.resilience import ResilienceNotes
 from focus_support.waiting import wait_for_product
+from focus_support.verdict import expect
 
 HISTORIC_REFUSAL_LIMIT_S = 5.0  # contract section 11: historic configure -> 503 within 5 s
 
@@ -23,7 +22,7 @@ def _timings(context):
 
 
 def _assert_job_started(context, response):
-    assert_that(response, has_status(200))
+    expect(response, has_status(200))
     job_id = response.json()["job_id"]
     focus = context.suite.focus
     wait_for_product(lambda: focus.get_metadata_response(job_id).status_code == 200,
@@ -31,9 +30,6 @@ def _assert_job_started(context, response):
 
 
 # --- RabbitMQ ------------------------------------------------------------------------------------------
-@given("a broker client that has had {count:d} messages confirmed on a durable queue")
-def step_probe(context, count):
-    res.open_probe(context.suite, context.state, count)
 
 
 @when("the broker drops every client connection")
@@ -43,27 +39,12 @@ def step_drop_connections(context):
     notes.dropped = res.drop_all_connections(context.suite.rabbit_management,
                                              must_include=probe.connection_name if probe else None)
     # the fault must really have happened, or the scenario proves nothing
-    assert_that(notes.dropped, described_as("client connections the broker dropped", is_not(empty())))
+    expect(notes.dropped, described_as("client connections the broker dropped", is_not(empty())))
 
 
 @when("the message broker restarts")
 def step_restart_broker(context):
     res.restart_broker(context.suite, context.state)
-
-
-@when("the client publishes {count:d} more messages")
-def step_publish_more(context, count):
-    notes_of(context.state, ResilienceNotes).probe.publish(count)
-
-
-@then("every one of the {count:d} confirmed messages can be consumed from the queue")
-def step_none_lost(context, count):
-    probe = notes_of(context.state, ResilienceNotes).probe
-    assert_that(len(probe.confirmed), described_as("messages the broker confirmed", equal_to(count)))
-    assert_that(probe.reconnects, described_as(
-        "times the client reconnected after losing its connection", greater_than_or_equal_to(1)))
-    lost = res.lost_confirmed(probe, _timings(context).job_start_timeout_s)
-    assert_that(lost, described_as(f"no confirmed message missing from durable queue {probe.queue}", empty()))
 
 
 @then("Focus Server starts a live job again")
@@ -82,10 +63,10 @@ def step_alerts_again(context):
     notes.listener.poll(0.1)
     alerts.sign_in(context.suite, context.state)
     alerts.push(context.suite, context.state, alerts.valid_alert(alerts.new_alert_ids(1)))
-    assert_that(notes.response, has_status(201))
+    expect(notes.response, has_status(201))
     counts = alerts.wait_for_reports(notes, alerts.publish_deadline_s(_timings(context)), 0)
     expected = {alert_id: 1 for alert_id in counts}
-    assert_that(dict(counts), described_as("one report of the alert pushed after the fault (id -> reports): %0",
+    expect(dict(counts), described_as("one report of the alert pushed after the fault (id -> reports): %0",
                                            equal_to(expected), expected))
 
 
@@ -129,8 +110,8 @@ def step_request_live(context):
 @then("the request is refused as service unavailable within 5 seconds")
 def step_refused_fast(context):
     notes = notes_of(context.state, ResilienceNotes)
-    assert_that(notes.response, has_status(503))
-    assert_that(notes.elapsed_s, described_as(
+    expect(notes.response, has_status(503))
+    expect(notes.elapsed_s, described_as(
         f"seconds until the refusal (limit {HISTORIC_REFUSAL_LIMIT_S:g})", less_than_or_equal_to(HISTORIC_REFUSAL_LIMIT_S)))
 
 
@@ -138,11 +119,11 @@ def step_refused_fast(context):
 def step_no_job(context):
     notes = notes_of(context.state, ResilienceNotes)
     body = notes.response.json() if notes.response.headers.get("content-type", "").startswith("application/json") else {}
-    assert_that(body, described_as("the refusal names no job", is_not(has_key("job_id"))))
+    expect(body, described_as("the refusal names no job", is_not(has_key("job_id"))))
     if not has_namespace_to_itself(context.suite):
         return  # shared: other clients' jobs come and go, so only the answer can be judged
     new_jobs = sorted(res.grpc_job_names(context.suite) - notes.jobs_before)
-    assert_that(new_jobs, described_as("streaming jobs that appeared for the refused request", empty()))
+    expect(new_jobs, described_as("streaming jobs that appeared for the refused request", empty()))
 
 
 @then("the view is accepted and its job starts")

@@ -1,4 +1,4 @@
-@area:alerts @issue:29
+@issue:29
 Feature: Alert push validation
   Operators push alerts to the Prisma Web App, which publishes one alert report per alert id for the
   rest of the product. An alert names its class (single channel or spatial distribution), its
@@ -9,7 +9,7 @@ Feature: Alert push validation
   Background:
     Given alert reports published by the Web App are being watched
 
-  @critical @requires_web_app @requires_rabbitmq
+  @critical @rule:alerts.valid-push @requires_web_app @requires_rabbitmq
   Scenario Outline: A valid <class> alert is accepted and reported once per alert id
     Given I am signed in to the Prisma Web App
     When I push a <class> alert of severity <severity> at <distance> with <count> alert ids
@@ -21,7 +21,7 @@ Feature: Alert push validation
       | single-channel       | 1        | the start of fibre   | 1     |
       | spatial-distribution | 3        | the end of the fibre | 2     |
 
-  @critical @known_bug @requires_web_app @requires_rabbitmq
+  @critical @rule:alerts.validation @requires_web_app @requires_rabbitmq
   Scenario Outline: An alert of unknown class <class id> is rejected and not reported
     Given I am signed in to the Prisma Web App
     When I push an otherwise valid alert whose "classId" is <class id>
@@ -34,24 +34,20 @@ Feature: Alert push validation
       | 105      |
       | -1       |
 
-  @critical @requires_web_app @requires_rabbitmq
+  @critical @rule:alerts.validation @requires_web_app @requires_rabbitmq
   Scenario Outline: An alert of severity <severity> is rejected and not reported
     Given I am signed in to the Prisma Web App
     When I push an otherwise valid alert whose "severity" is <severity>
     Then the alert is rejected, naming "severity"
     And no alert report is published
 
-    @known_bug
-    Examples: Severities the deployed Web App accepts
+    Examples:
       | severity |
       | 0        |
-
-    Examples: Severities the deployed Web App already rejects
-      | severity |
       | 4        |
       | -1       |
 
-  @critical @known_bug @requires_web_app @requires_rabbitmq
+  @critical @rule:alerts.validation @requires_web_app @requires_rabbitmq
   Scenario Outline: An alert at <distance> is rejected and not reported
     Given I am signed in to the Prisma Web App
     When I push an otherwise valid alert located at <distance>
@@ -63,7 +59,7 @@ Feature: Alert push validation
       | 1 m before the start of fibre   |
       | 1 m beyond the end of the fibre |
 
-  @critical @known_bug @requires_web_app @requires_rabbitmq
+  @critical @rule:alerts.validation @requires_web_app @requires_rabbitmq
   Scenario Outline: An alert without its "<field>" is rejected and not reported
     Given I am signed in to the Prisma Web App
     When I push an otherwise valid alert that lacks "<field>"
@@ -78,7 +74,7 @@ Feature: Alert push validation
       | alertsAmount |
       | alertIds     |
 
-  @blocker @requires_web_app @requires_rabbitmq
+  @blocker @rule:alerts.authentication @requires_web_app @requires_rabbitmq
   Scenario: An alert pushed without signing in is refused and not reported
     Given I am not signed in to the Prisma Web App
     When I push a valid alert

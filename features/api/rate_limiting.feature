@@ -1,4 +1,4 @@
-@area:api @issue:seed-1.4 @needs_rate_limit
+@issue:seed-1.4 @needs_rate_limit
 Feature: Rate limiting of configuration requests
   Focus Server limits how fast one client may configure views. Above the limit it answers "too many
   requests" with a Retry-After header saying how many seconds to wait, and it starts nothing for the
@@ -11,28 +11,22 @@ Feature: Rate limiting of configuration requests
     Given Focus Server is receiving fibre data
     And the environment names the rate limit for configuration requests
 
-  @normal @needs_verification @fixture.rate_limit_recovery @requires_cluster
+  @normal @rule:api.rate-limit @fixture.rate_limit_recovery @requires_cluster
   Scenario: A burst beyond the limit is throttled with advice on when to retry
     When I send configuration requests in a burst beyond the rate limit
     Then the requests beyond the limit are throttled
     And every throttled answer says after how many seconds to retry
 
-  @critical @needs_verification @fixture.rate_limit_recovery @requires_cluster @requires_rabbitmq
+  @critical @rule:api.rate-limit @fixture.rate_limit_recovery @requires_cluster @requires_rabbitmq
   Scenario: A throttled configuration request starts nothing
     Given I have used up the rate limit for configuration requests
     When I send one more valid configuration request
     Then the request is throttled
     And no job resources were created
 
-  @normal @needs_verification @fixture.rate_limit_recovery @requires_cluster
+  @normal @rule:api.rate-limit @fixture.rate_limit_recovery @requires_cluster
   Scenario: A client that waits as told is served again
     Given I have used up the rate limit for configuration requests
     And my last configuration request was throttled
     When I wait as long as Focus Server told me and configure a multichannel view of channels 1 to 50
     Then the configuration is accepted
-
-  @critical @fixture.rate_limit_recovery @requires_cluster @exclusive
-  Scenario: The suite's client starts exactly one job per configuration, even when throttled
-    Given I have used up the rate limit for configuration requests
-    When the suite's client configures 3 views while being throttled
-    Then exactly 3 new jobs were started, one per configuration

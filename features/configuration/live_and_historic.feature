@@ -1,4 +1,4 @@
-@area:configuration @issue:seed-1.2
+@issue:seed-1.2
 Feature: Live and historic views
   A view without a time window follows the fibre live. A view with a start and an end time replays a
   recorded period: the window must lie in the past, end after it starts, and Focus Server needs a
@@ -8,20 +8,20 @@ Feature: Live and historic views
   Background:
     Given Focus Server is receiving fibre data
 
-  @blocker @requires_cluster
+  @blocker @rule:configure.live-view @requires_cluster
   Scenario: A live view starts a job
     When I configure a multichannel view of channels 1 to 50 that follows the fibre live
     Then the configuration is accepted
     And the job's metadata becomes available
 
-  @critical @requires_cluster
+  @critical @rule:configure.historic-view @requires_cluster
   Scenario: A historic view over a recorded period starts a job
     Given a period that Focus Server has a recording for
     When I configure a multichannel view of channels 1 to 50 over that period
     Then the configuration is accepted
     And the job's metadata becomes available
 
-  @critical @requires_cluster @requires_rabbitmq
+  @critical @rule:configure.historic-view @requires_cluster @requires_rabbitmq
   Scenario: A historic view over a period without recordings is refused as not found
     Given a period that Focus Server has no recording for
     When I configure a multichannel view of channels 1 to 50 over that period
@@ -34,14 +34,15 @@ Feature: Live and historic views
     Then the configuration is rejected as invalid, naming "<field>"
     And no job resources were created
 
-    Examples:
+    @rule:configure.time-window
+    Examples: The window is half open, reversed or in the future
       | time window                                      | field      |
       | a start time but no end time                     | end_time   |
       | an end time but no start time                    | start_time |
       | an end time before its start time                | end_time   |
-      | a window longer than 30 time-axis durations      | end_time   |
-
-    @known_bug
-    Examples: Windows the deployed server is known to accept
-      | time window                                      | field      |
       | a window that ends in the future                 | end_time   |
+
+    @rule:configure.window-limit
+    Examples: The window is longer than the view can show
+      | time window                                      | field      |
+      | a window longer than 30 time-axis durations      | end_time   |

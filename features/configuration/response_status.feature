@@ -1,4 +1,4 @@
-@area:configuration @defect:status_empty
+@defect:status_empty
 Feature: Outcome reported by a configuration response
   A configuration response tells the client whether its request succeeded, and a job's metadata
   repeats that response. The contract asks for the status "success"; the deployed server was seen
@@ -7,13 +7,13 @@ Feature: Outcome reported by a configuration response
   Background:
     Given Focus Server is receiving fibre data
 
-  @normal @needs_verification @requires_cluster
+  @normal @rule:response.status @requires_cluster
   Scenario: An accepted configuration reports success
     When I configure a multichannel view of channels 1 to 50
     Then the configuration is accepted
     And the response reports the status "success"
 
-  @normal @needs_verification @requires_cluster
+  @normal @rule:response.status @requires_cluster
   Scenario: A running job's metadata reports success
     Given a multichannel job of channels 1 to 50 is running
     When I read the job's metadata

@@ -1,4 +1,4 @@
-@area:configuration @issue:seed-1.2
+@issue:seed-1.2
 Feature: Multichannel and singlechannel views
   A multichannel view shows a spectrogram for every channel of a range; Focus Server splits the range
   into at most three contiguous groups of channels, each sent on its own stream. A singlechannel view
@@ -9,7 +9,7 @@ Feature: Multichannel and singlechannel views
   Background:
     Given Focus Server is receiving fibre data
 
-  @critical @requires_cluster
+  @critical @rule:response.channels-and-streams @requires_cluster
   Scenario Outline: A multichannel view of <count> channels is split into contiguous streams
     When I configure a multichannel view of channels <first> to <last>
     Then the configuration is accepted
@@ -23,7 +23,7 @@ Feature: Multichannel and singlechannel views
       | 1     | 2    | 2     |
       | 100   | 199  | 100   |
 
-  @critical @requires_cluster
+  @critical @rule:configure.singlechannel @requires_cluster
   Scenario: A singlechannel view carries its one channel on a single stream
     When I configure a singlechannel view of channel 7
     Then the configuration is accepted
@@ -31,13 +31,13 @@ Feature: Multichannel and singlechannel views
     And the job carries 1 channel per row
     And channel 7 is the job's only channel, on stream 0
 
-  @critical @known_bug @requires_cluster
+  @critical @rule:configure.singlechannel @requires_cluster
   Scenario: A singlechannel request over several channels is rejected
     When I send a singlechannel configuration of channels 5 to 9
     Then the configuration is rejected as invalid, naming "channels"
     And no job resources were created
 
-  @minor @needs_verification @requires_cluster
+  @minor @rule:response.waterfall-shape @requires_cluster
   Scenario: A waterfall view carries every channel on a single stream
     When I configure a waterfall view of channels 1 to 50
     Then the configuration is accepted

@@ -1,4 +1,4 @@
-@area:configuration @issue:seed-1.2
+@issue:seed-1.2
 Feature: Waterfall configuration rules
   A waterfall view shows raw channel energy over time. It has no frequency axis and no time-axis
   duration, so a waterfall request must not carry them, and its NFFT selection is fixed at 1.
@@ -7,14 +7,14 @@ Feature: Waterfall configuration rules
   Background:
     Given Focus Server is receiving fibre data
 
-  @critical @requires_cluster
+  @critical @rule:configure.waterfall @requires_cluster
   Scenario: A valid waterfall request is accepted and starts a job
     When I configure a waterfall view of channels 1 to 50
     Then the configuration is accepted
     And the job's view type is waterfall
     And the job's metadata becomes available
 
-  @critical @requires_cluster
+  @critical @rule:configure.waterfall @requires_cluster
   Scenario Outline: A waterfall request with <forbidden content> is rejected
     When I send a waterfall configuration of channels 1 to 50 that also carries <forbidden content>
     Then the configuration is rejected as invalid, naming "<field>"
@@ -25,11 +25,3 @@ Feature: Waterfall configuration rules
       | a time-axis duration of 30 s   | displayTimeAxisDuration |
       | a frequency range from 0 to 500 Hz | frequencyRange          |
       | an NFFT selection of 256       | nfftSelection           |
-
-  @normal
-  Scenario: The request factory builds a valid waterfall request
-    When I build a configuration request for a waterfall view
-    Then the request has no time-axis duration
-    And the request has no frequency range
-    And the request's NFFT selection is 1
-    And Focus Server accepts the request as built

@@ -1,4 +1,4 @@
-@area:jobs @issue:26
+@issue:26
 Feature: Job cleanup
   A job owns a streaming pod, a janitor, a service and a message queue. When a client cancels the job,
   or the streaming pod fails, every one of these must be gone within the cleanup timeout, and the
@@ -8,7 +8,7 @@ Feature: Job cleanup
   Background:
     Given Focus Server is receiving fibre data
 
-  @blocker @known_bug @requires_cluster @requires_rabbitmq
+  @blocker @rule:job.cancel @requires_cluster @requires_rabbitmq
   Scenario: Cancelling a job removes every resource it owns
     Given a multichannel job of channels 1 to 50 is running
     When I cancel the job
@@ -16,14 +16,14 @@ Feature: Job cleanup
     And every resource of the job is gone within the cleanup timeout
     And the job's metadata is no longer available
 
-  @critical @known_bug @destructive @requires_cluster @requires_rabbitmq
+  @critical @rule:job.crash-cleanup @destructive @requires_cluster @requires_rabbitmq
   Scenario: A job whose streaming pod crashes is cleaned up
     Given a multichannel job of channels 1 to 50 is running
     When the job's streaming pod crashes
     Then every resource of the job is gone within the cleanup timeout
     And the job's metadata is no longer available
 
-  @critical @known_bug @requires_cluster @requires_rabbitmq
+  @critical @rule:job.cancel @requires_cluster @requires_rabbitmq
   Scenario: A burst of jobs that are all cancelled leaves nothing behind
     When I start 4 multichannel jobs one after another and cancel each of them
     Then no resource of any of those jobs remains after the cleanup timeout

@@ -1,4 +1,3 @@
-@area:jobs
 Feature: Job lifecycle
   Every accepted configuration starts a streaming job on the cluster: a streaming pod, a janitor, a
   service and a message queue. The job is ready when its metadata answers; its metadata repeats what
@@ -8,32 +7,32 @@ Feature: Job lifecycle
   Background:
     Given Focus Server is receiving fibre data
 
-  @blocker @requires_cluster @requires_rabbitmq
+  @blocker @rule:job.ready @requires_cluster @requires_rabbitmq
   Scenario: A configured job becomes ready with all its resources
     When I configure a multichannel view of channels 1 to 50
     Then the configuration is accepted
     And every resource of the job exists within the job start timeout
     And the job's metadata becomes available
 
-  @critical @requires_cluster
+  @critical @rule:job.metadata-repeats-response @requires_cluster
   Scenario: A job's metadata repeats its configuration response
     Given a multichannel job of channels 1 to 50 is running
     When I read the job's metadata
     Then the metadata describes the same job as the configuration response
 
-  @critical @known_bug @issue:26 @requires_cluster @requires_rabbitmq
+  @critical @rule:job.idle-timeout @issue:26 @requires_cluster @requires_rabbitmq
   Scenario: A job nobody watches is removed after the idle timeout
     Given a multichannel job of channels 1 to 50 is running
     When nobody watches the job for longer than the idle timeout
     Then every resource of the job is gone within the cleanup timeout
     And the job's metadata is no longer available
 
-  @normal
+  @normal @rule:job.unknown-id
   Scenario: Metadata of a job that never existed is refused
     When I read the metadata of a job that never existed
     Then Focus Server says the job id is invalid
 
-  @normal @requires_cluster
+  @normal @rule:job.id-never-reused @requires_cluster
   Scenario: A new job never reuses the id of an earlier one
     Given a multichannel job of channels 1 to 50 was started and has ended
     When I configure a multichannel view of channels 51 to 100

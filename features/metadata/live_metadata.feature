@@ -1,4 +1,4 @@
-@area:metadata @issue:seed-2.3
+@issue:seed-2.3
 Feature: Live fibre metadata
   Focus Server describes the fibre it is currently receiving: the pulse repetition rate, the spacing
   and number of channels, where the fibre starts and how long it is, and the interrogator's software
@@ -6,44 +6,32 @@ Feature: Live fibre metadata
   right type. While the interrogator has no fibre, the metadata says it is waiting for fibre; that
   is a state of the environment, not a product failure.
 
-  @critical
+  @critical @rule:metadata.fields
   Scenario Outline: The live metadata reports "<field>" as <kind>
     Given Focus Server is receiving fibre data
     When I read the live metadata
     Then the live metadata reports "<field>" as <kind>
 
     Examples:
-      | field               | kind              |
-      | prr                 | a positive number |
-      | dx                  | a positive number |
-      | fiber_start_meters  | a number          |
-      | fiber_length_meters | a positive number |
-      | sw_version          | text              |
-      | fiber_description   | text              |
-
-    @known_bug
-    Examples: Fields the deployed server omits or mistypes
       | field                 | kind               |
+      | prr                   | a positive number  |
+      | dx                    | a positive number  |
+      | fiber_start_meters    | a number           |
+      | fiber_length_meters   | a positive number  |
       | number_of_channels    | a positive integer |
       | num_samples_per_trace | a positive integer |
+      | sw_version            | text               |
+      | fiber_description     | text               |
       | dtype                 | text               |
 
-  @critical @requires_cluster
+  @critical @rule:metadata.channel-count @requires_cluster
   Scenario: The channel count of the live metadata matches the channel range
     Given Focus Server is receiving fibre data
     When I read the live metadata
     Then its whole number of channels equals the highest channel Focus Server offers
 
-  @minor @needs_verification
+  @minor @rule:metadata.no-dy
   Scenario: The live metadata describes the fibre along its length only, without "dy"
     Given Focus Server is receiving fibre data
     When I read the live metadata
     Then the live metadata has no "dy" field
-    And the suite reads the live metadata without requiring a "dy" field
-
-  @normal
-  Scenario: Metadata that says the system waits for fibre is an unmet precondition
-    Given live metadata that reports the system is waiting for fibre
-    When the suite checks that fibre data is flowing
-    Then it reports an unmet environment precondition rather than a product failure
-

@@ -1,4 +1,4 @@
-@area:recordings @requires_mongodb
+@requires_mongodb
 Feature: Recordings index in MongoDB
   Focus Server finds historic data through an index of recordings kept in MongoDB. Each storage root
   listed in "base_paths" names the collection that holds its recordings; folders the indexer could
@@ -8,16 +8,16 @@ Feature: Recordings index in MongoDB
   Background:
     Given the recordings collection of the live storage root, found through its base path
 
-  @critical @issue:seed-2.1
+  @critical @rule:recordings.collection @issue:seed-2.1
   Scenario: The recordings collection named by the base path exists and holds recordings
     Then the recordings collection exists and is not empty
     And the recordings collection is not the collection of unrecognized folders
 
-  @critical @needs_verification @issue:seed-2.1
+  @critical @rule:recordings.schema @issue:seed-2.1
   Scenario: Every recording has a start time
     Then every recording has a unique id and a start time
 
-  @normal @issue:seed-2.1
+  @normal @rule:recordings.schema @issue:seed-2.1
   Scenario: Folders the indexer could not parse are not counted as recordings
     Then no folder the indexer could not parse appears among the recordings
 
@@ -25,17 +25,18 @@ Feature: Recordings index in MongoDB
   Scenario Outline: The recordings collection is indexed on "<key>"
     Then the recordings collection has an index on "<key>"
 
-    Examples:
+    @rule:recordings.indexes
+    Examples: Indexes historic queries rely on
       | key        |
       | start_time |
       | end_time   |
       | uuid       |
 
-    @needs_verification
-    Examples: Indexes whose necessity is being confirmed
+    @rule:recordings.deleted-index
+    Examples: Indexes recommended for deleted recordings
       | key     |
       | deleted |
 
-  @critical @issue:seed-2.2
+  @critical @rule:recordings.indexes @issue:seed-2.2
   Scenario: No two recordings can share an id
     Then the recordings collection's index on "uuid" enforces unique values

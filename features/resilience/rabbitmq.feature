@@ -1,17 +1,10 @@
-@area:resilience @issue:seed-1.5 @destructive @exclusive @requires_rabbitmq @requires_cluster
+@issue:seed-1.5 @destructive @exclusive @requires_rabbitmq @requires_cluster
 Feature: Surviving a RabbitMQ connection reset or restart
   Jobs and alerts travel through the RabbitMQ broker. A dropped connection or a restarted broker
   must not take the product down: clients reconnect on their own, a message the broker confirmed is
   never lost, and Focus Server and the Web App serve again without being restarted themselves.
 
-  @critical
-  Scenario: A client whose connection is reset reconnects and loses no confirmed message
-    Given a broker client that has had 3 messages confirmed on a durable queue
-    When the broker drops every client connection
-    And the client publishes 3 more messages
-    Then every one of the 6 confirmed messages can be consumed from the queue
-
-  @blocker @requires_web_app
+  @blocker @rule:resilience.broker-outage @requires_web_app
   Scenario: Focus Server and the Web App serve again after their connections are reset
     Given Focus Server is receiving fibre data
     And alert reports published by the Web App are being watched
@@ -19,14 +12,7 @@ Feature: Surviving a RabbitMQ connection reset or restart
     Then Focus Server starts a live job again
     And an alert pushed to the Web App is reported again
 
-  @critical
-  Scenario: A broker restart loses no confirmed message and the client reconnects
-    Given a broker client that has had 3 messages confirmed on a durable queue
-    When the message broker restarts
-    And the client publishes 3 more messages
-    Then every one of the 6 confirmed messages can be consumed from the queue
-
-  @blocker @requires_web_app
+  @blocker @rule:resilience.broker-outage @requires_web_app
   Scenario: Focus Server and the Web App serve again after a broker restart
     Given Focus Server is receiving fibre data
     When the message broker restarts

@@ -1,6 +1,7 @@
 """One HTTP client per service over a ``requests.Session``: timeouts, TLS, retries, limits, recording."""
 from __future__ import annotations
 
+import functools
 import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
@@ -8,8 +9,11 @@ from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel, ValidationError
+from urllib3.exceptions import ProtocolError
 
-from focus_support.errors import InfraTimeoutError, UnexpectedResponseError, UnreachableError
+from focus_support.clients.source_address import new_session
+from focus_support.errors import UnexpectedResponseError, UnreachableError
+from focus_support.verdict.findings import Finding, ProductFailure
 from focus_support.rate_limiter import RateLimiter
 from focus_support.recording import Exchange, Recorder, redact_body, redact_headers
 from focus_support.retry import RetryPolicy, call_with_retry
@@ -35,6 +39,47 @@ def describe_response(response: requests.Response) -> str:
             f"  request body: {redact_body(body)}\n  response body: {redact_body(response.text)}")
 
 
+class MissingFieldError(ProductFailure, KeyError):
+    """A product body lacks a field the suite reads: a product finding (and still a KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would print only the repr of the first argument
+        return str(self.args[0])
+
+
+class NotJSONError(ProductFailure, ValueError):
+    """A product answered a body that is not JSON: a product finding (and still a ValueError)."""
+
+
+class ProductBody(dict):
+    """A JSON object answered by the product. Reading a key it lacks raises
+    :class:`MissingFieldError` naming the exchange, so a missing field is never a suite ``KeyError``."""
+
+    exchange_text: str = ""
+
+    def __missing__(self, key: Any) -> Any:
+        raise MissingFieldError(f"expected the field {key!r} in the answer, it has {sorted(self)}"
+                                f"{chr(10) + self.exchange_text if self.exchange_text else ''}",
+                                Finding("http.body", f"field {key}", (f"missing {key}",)))
+
+
+def product_json(response: requests.Response, **kwargs: Any) -> Any:
+    """``response.json()`` for product answers: objects become :class:`ProductBody`; a body that is
+    not JSON raises :class:`NotJSONError` with the exchange."""
+    described = describe_response(response)
+
+    def hook(pairs: dict[str, Any]) -> ProductBody:
+        body = ProductBody(pairs)
+        body.exchange_text = described
+        return body
+
+    try:
+        return jsonlib.loads(response.content or b"", object_hook=hook, **kwargs)
+    except ValueError as exc:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise NotJSONError(f"expected a JSON body, got {kind} ({exc})\n{described}",
+                           Finding("http.body", "json", ("not json",)), response=response) from None
+
+
 def expect_json(response: requests.Response, model: type[M], status: int = 200) -> M:
     """Parse the body into ``model`` when the status matches; otherwise a product finding."""
     if response.status_code != status:
@@ -47,6 +92,12 @@ def expect_json(response: requests.Response, model: type[M], status: int = 200) 
         raise UnexpectedResponseError(
             f"response body does not match {model.__name__}: {exc}\n{describe_response(response)}", response
         ) from exc
+
+
+def _dropped_after_sending(exc: requests.ConnectionError) -> bool:
+    """True when the connection was open and the server dropped it without answering (not refused)."""
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, ProtocolError)
 
 
 class ServiceClient:
@@ -67,7 +118,7 @@ class ServiceClient:
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/") + "/"
-        self.session = session or requests.Session()
+        self.session = session or new_session()  # a parallel worker's own address, if it has one
         self.session.verify = verify
         self.timeout_s = timeout_s
         self.recorder = recorder or Recorder()
@@ -103,10 +154,23 @@ class ServiceClient:
 
         try:
             return call_with_retry(attempt, retry or self.retry_policy, self._sleep)
-        except requests.Timeout as exc:
-            raise InfraTimeoutError(f"{self.name}: {method} {url} timed out after {attempts} attempt(s): {exc}") from exc
-        except requests.ConnectionError as exc:
+        except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
             raise UnreachableError(f"{self.name}: {method} {url} unreachable after {attempts} attempt(s): {exc}") from exc
+        except requests.ReadTimeout as exc:
+            # the server took the request and never answered: the product's failure, not ours
+            raise ProductFailure(
+                f"expected an answer from {self.name} within {timeout_s or self.timeout_s:g} s; "
+                f"{method} {url} got none ({attempts} attempt(s))",
+                Finding("http.answer", f"an answer within {timeout_s or self.timeout_s:g} s", ("timeout",))) from exc
+        except requests.ConnectionError as exc:
+            if _dropped_after_sending(exc):
+                raise ProductFailure(
+                    f"expected an answer from {self.name}; it closed the connection of {method} {url} "
+                    f"without one: {exc}", Finding("http.answer", "an answer", ("connection dropped",))) from exc
+            raise UnreachableError(f"{self.name}: {method} {url} unreachable after {attempts} attempt(s): {exc}") from exc
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            raise ProductFailure(f"{self.name} answered {method} {url} with a broken body: {exc}",
+                                 Finding("http.body", "a complete body", ("broken body",))) from exc
 
     def raw(self, method: str, path: str, body: Any = None, *, headers: Mapping[str, str] | None = None,
             retry: RetryPolicy | None = None) -> requests.Response:
@@ -119,8 +183,10 @@ class ServiceClient:
                    params: Mapping[str, Any] | None, timeout_s: float | None, attempt: int) -> requests.Response:
         if self.limiter is not None:
             self.limiter.wait()
+        # verify per request: requests lets REQUESTS_CA_BUNDLE (set on many CI runners) override a
+        # session's CA bundle, which would verify staging's private CA against the wrong store
         kwargs: dict[str, Any] = {"data": data, "headers": headers, "params": params,
-                                  "timeout": timeout_s or self.timeout_s}
+                                  "timeout": timeout_s or self.timeout_s, "verify": self.session.verify}
         if json is not _UNSET:
             kwargs["json"] = json
         started = time.perf_counter()
@@ -145,6 +211,7 @@ class ServiceClient:
             duration_s=time.perf_counter() - started, attempt=attempt,
         )
         response.exchange = exchange  # type: ignore[attr-defined]
+        response.json = functools.partial(product_json, response)  # type: ignore[method-assign]
         self.recorder.record(exchange)
         return response
 

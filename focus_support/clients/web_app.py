@@ -6,7 +6,7 @@ from typing import Any
 import requests
 from pydantic import SecretStr
 
-from focus_support.errors import MisconfiguredError, UnexpectedResponseError
+from focus_support.errors import UnexpectedResponseError
 from focus_support.models import AlertDeleteRequest, AlertPush, LoginRequest
 from focus_support.retry import RetryPolicy
 
@@ -32,10 +32,14 @@ class WebAppClient(ServiceClient):
         return response
 
     def login(self, username: str, password: str | SecretStr) -> None:
-        """Log in or raise: a refused login of a configured user means the environment is misconfigured."""
+        """Log in or raise a product failure: the Web App was reached and refused the configured user
+        (if the configured password is wrong, the message says which user to check)."""
         response = self.send_login(username, password)
         if response.status_code not in (200, 201) or not self.session.cookies.get(ACCESS_COOKIE):
-            raise MisconfiguredError(f"web app login as '{username}' failed\n{describe_response(response)}")
+            raise UnexpectedResponseError(
+                f"expected the Web App to sign in the configured user '{username}' (201 with an "
+                f"'{ACCESS_COOKIE}' cookie); if its password in the environment is wrong, fix that\n"
+                f"{describe_response(response)}", response)
 
     def use_cookie(self, token: str | None) -> None:
         """Send this ``access-token`` on every path (None forgets it: anonymous calls)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pika
@@ -53,6 +54,21 @@ def connection_parameters(url: str, heartbeat_s: int = 30, timeout_s: float = 5.
     return params
 
 
+@dataclass
+class ConnectionStats:
+    """How this process's broker connections fared, for the run's analysis ("RabbitMQ Connection" row)."""
+
+    connects: int = 0
+    reconnects: int = 0           # a lost connection replaced by a new one
+    gave_up: int = 0              # reconnecting did not succeed within the deadline
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+STATS = ConnectionStats()
+
+
 class ResilientConnection:
     """Owns one ``BlockingConnection`` and channel; ``run(fn)`` retries ``fn(channel)`` across reconnects."""
 
@@ -84,6 +100,9 @@ class ResilientConnection:
             self.declare(channel)
         self.connection, self.channel = connection, channel
         self.connects += 1
+        STATS.connects += 1
+        if self.connects > 1:
+            STATS.reconnects += 1
         return channel
 
     def _retrying(self) -> tenacity.Retrying:
@@ -104,6 +123,7 @@ class ResilientConnection:
         except CREDENTIALS_REFUSED as exc:
             raise MisconfiguredError(f"rabbitmq {self._where()} refused the credentials: {exc!r}") from exc
         except CONNECTION_LOST as exc:
+            STATS.gave_up += 1
             raise UnreachableError(f"rabbitmq {self._where()} unreachable for {self.reconnect_timeout_s:g} s: "
                                    f"{type(exc).__name__}: {exc}") from exc
 
@@ -125,6 +145,7 @@ class ResilientConnection:
         except CREDENTIALS_REFUSED as exc:
             raise MisconfiguredError(f"rabbitmq {self._where()} refused the credentials: {exc!r}") from exc
         except CONNECTION_LOST as exc:
+            STATS.gave_up += 1
             raise UnreachableError(f"rabbitmq {self._where()}: gave up after {self.reconnect_timeout_s:g} s: "
                                    f"{type(exc).__name__}: {exc}") from exc
 

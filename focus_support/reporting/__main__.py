@@ -11,7 +11,7 @@ from focus_support.reporting.redaction import known_secrets
 from focus_support.reporting.run_report import REPORTS, finish_run
 from focus_support.reporting.secrets_scan import find_secrets
 from focus_support.reporting.serve import make_server
-from focus_support.reporting.triage import decide_exit_code, render_markdown
+from focus_support.reporting.triage import Triage, render_markdown
 
 
 def main(argv: list[str]) -> int:
@@ -35,9 +35,9 @@ def main(argv: list[str]) -> int:
         return finish_run(args.behave_exit_code, strict=args.strict, generate_html=not args.no_html,
                           reports=args.reports)
     if args.command == "triage":
-        records = load_records(args.reports / RECORD_FILE)
-        print(render_markdown(records, strict=args.strict))
-        return decide_exit_code(records, args.strict)
+        triage = Triage.of(load_records(args.reports / RECORD_FILE), strict=args.strict)
+        print(render_markdown(triage, strict=args.strict))
+        return triage.exit_code
     if args.command == "generate":
         report = generate_report(args.reports / "allure-results", args.reports / "allure-report",
                                  args.reports / "history")

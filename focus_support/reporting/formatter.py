@@ -20,12 +20,14 @@ from allure_behave.utils import get_status, get_status_details
 from allure_commons.utils import get_testplan, now
 from behave.formatter.base import Formatter
 
+from focus_support.reporting import observations
 from focus_support.reporting.records import RECORD_FILE, RunRecordWriter, make_record
 from focus_support.reporting.redaction import redact
 from focus_support.reporting.run_info import RUN, write_results_metadata
 from focus_support.reporting.statuses import Outcome, scenario_outcome, step_outcome
 from focus_support.reporting.tags import issue_label, parse_tags
-from focus_support.reporting.triage import PRODUCT_KNOWN, classify
+from focus_support.reporting.triage import judge_record
+from focus_support.verdict.classify import PRODUCT_KNOWN
 
 # The listener of the running formatter, for evidence attachments (None outside a behave run).
 ACTIVE: "FocusAllureListener | None" = None
@@ -103,6 +105,7 @@ class FocusAllureListener(AllureListener):
             if url:
                 test.links.append(Link(type=LinkType.ISSUE, url=url, name=issue_label(issue)))
         self._started[self.current_scenario_uuid] = time.monotonic()
+        observations.reset()
 
     # ---- everything Allure receives is redacted -----------------------------------------
     @allure_commons.hookimpl
@@ -153,8 +156,8 @@ class FocusAllureListener(AllureListener):
         info = parse_tags(_effective_tags(scenario), _own_tags(scenario))
         record = make_record(feature=scenario.feature.name, scenario=scenario.name,
                              location=str(scenario.location), outcome=outcome, info=info,
-                             duration_s=duration)
-        record.category = classify(record)
+                             duration_s=duration, observations=observations.take())
+        judge_record(record)
         if should_run:
             # scenarios excluded by tags or name are not part of the run's record
             self.records.add(record)

@@ -15,6 +15,7 @@ from typing import Any
 from focus_support.reporting.redaction import redact
 from focus_support.reporting.statuses import Outcome
 from focus_support.reporting.tags import TagInfo
+from focus_support.verdict.findings import Finding, finding_of
 
 RECORD_FILE = "run-results.json"
 SCHEMA_VERSION = 1
@@ -34,7 +35,12 @@ class ScenarioRecord:
     infrastructure: bool = False     # the exception is an InfrastructureError
     assertion: bool = False          # the exception is an AssertionError
     hook: str | None = None          # the hook that failed, if one did
-    failing_step: str | None = None
+    failing_step: str | None = None  # keyword + text, as shown
+    step_text: str | None = None     # the failing step's text without its keyword (signatures match it)
+    finding: dict[str, Any] | None = None  # verdict.findings.Finding of a structured product failure
+    rules: list[str] = field(default_factory=list)   # @rule:<id> tags: the contract rules asserted
+    observations: list[dict[str, str]] = field(default_factory=list)  # reporting.observations: topic, text
+    skip_reason: str | None = None
     error_line: str | None = None    # first line of the error message
     issues: list[str] = field(default_factory=list)
     own_issues: list[str] = field(default_factory=list)
@@ -43,7 +49,15 @@ class ScenarioRecord:
     severity: str = "normal"
     priority: str = "MEDIUM"
     duration_s: float = 0.0
-    category: str | None = None      # filled by triage.classify
+    category: str | None = None      # filled by the verdict
+    bug: str | None = None           # the known bug a failure matched
+    question: str | None = None      # the open question a failure raised
+    because: str | None = None       # why the verdict is what it is
+
+    @property
+    def finding_obj(self) -> Finding | None:
+        """The structured finding, if the failure carried one."""
+        return Finding.from_dict(self.finding)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ScenarioRecord":
@@ -71,9 +85,11 @@ def first_line(message: str | None) -> str | None:
 
 
 def make_record(*, feature: str, scenario: str, location: str, outcome: Outcome, info: TagInfo,
-                duration_s: float = 0.0) -> ScenarioRecord:
+                duration_s: float = 0.0, observations: list[dict[str, str]] | None = None) -> ScenarioRecord:
     """Build a (redacted) record from a scenario's outcome and tag meaning."""
     exc = outcome.exception
+    finding = finding_of(exc)
+    failed = outcome.kind not in ("passed", "skipped")
     return ScenarioRecord(
         feature=feature,
         scenario=scenario,
@@ -85,7 +101,12 @@ def make_record(*, feature: str, scenario: str, location: str, outcome: Outcome,
         infrastructure=outcome.kind == "infrastructure",
         assertion=isinstance(exc, AssertionError),
         hook=outcome.hook,
-        failing_step=outcome.step if outcome.kind not in ("passed", "skipped") else None,
+        failing_step=outcome.step if failed else None,
+        step_text=outcome.step_text if failed else None,
+        finding=finding.to_dict() if finding is not None else None,
+        rules=list(info.rules),
+        observations=[{"topic": o["topic"], "text": redact(o["text"])} for o in observations or []],
+        skip_reason=outcome.message if outcome.kind == "skipped" and outcome.message else None,
         error_line=redact(first_line(outcome.message)),
         issues=list(info.issues),
         own_issues=list(info.own_issues),

@@ -15,7 +15,9 @@ from typing import Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from focus_support.reporting.redaction import redact, redact_url, register_secret
-from focus_support.reporting.triage import INFRASTRUCTURE, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW
+from focus_support.verdict.classify import (
+    INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW,
+)
 
 
 @dataclass
@@ -144,6 +146,7 @@ def categories() -> list[dict[str, Any]]:
         cat(PRODUCT_KNOWN, ["failed"]),
         cat(NEEDS_VERIFICATION, ["failed"]),
         cat(INFRASTRUCTURE, ["broken", "failed"]),
+        cat(INTERRUPTED, ["skipped", "broken"]),
     ]
 
 

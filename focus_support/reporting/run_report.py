@@ -10,7 +10,7 @@ from focus_support.reporting.allure_cli import REPO, generate_report, open_instr
 from focus_support.reporting.records import RECORD_FILE, ScenarioRecord, load_records
 from focus_support.reporting.redaction import known_secrets
 from focus_support.reporting.secrets_scan import find_secrets
-from focus_support.reporting.triage import classified, decide_exit_code, render_markdown
+from focus_support.reporting.triage import Triage, render_markdown
 
 REPORTS = REPO / "reports"
 
@@ -54,13 +54,16 @@ def finish_run(behave_exit_code: int, strict: bool = False, generate_html: bool 
     out = out or sys.stdout
     reports = Path(reports)
     results, report = reports / "allure-results", reports / "allure-report"
-    records = classified(collect_records(reports, behave_exit_code))
+    triage = Triage.of(collect_records(reports, behave_exit_code), strict=strict)
     header = _environment_line(results)
     title = "Triage of the last run" + (f" ({header})" if header else "")
-    triage = render_markdown(records, strict=strict, title=title)
-    (reports / "triage.md").write_text(triage, encoding="utf-8")
-    code = decide_exit_code(records, strict)
-    print(triage, file=out)
+    text = render_markdown(triage, strict=strict, title=title)
+    (reports / "triage.md").write_text(text, encoding="utf-8")
+    from focus_support.reporting.analysis import write_analysis
+
+    write_analysis(triage, reports)
+    code = triage.exit_code
+    print(text, file=out)
     if generate_html:
         try:
             generate_report(results, report, reports / "history")

@@ -26,7 +26,8 @@ KIND_INFRASTRUCTURE = "infrastructure"  # the InfrastructureError family
 KIND_ERROR = "error"                    # any other exception: a defect of the test code
 KIND_PENDING = "pending"                # step registered but not implemented
 KIND_UNDEFINED = "undefined"            # no step definition
-FAILURE_KINDS = (KIND_ASSERTION, KIND_INFRASTRUCTURE, KIND_ERROR, KIND_PENDING, KIND_UNDEFINED)
+KIND_INTERRUPTED = "interrupted"        # the user stopped the run (Ctrl-C, SIGTERM)
+FAILURE_KINDS = (KIND_ASSERTION, KIND_INFRASTRUCTURE, KIND_ERROR, KIND_PENDING, KIND_UNDEFINED, KIND_INTERRUPTED)
 
 _HOOK_NAME = re.compile(r"HOOK-ERROR in (\w+)")
 
@@ -41,7 +42,8 @@ class Outcome:
     trace: str | None = None
     exception: BaseException | None = None
     hook: str | None = None
-    step: str | None = None
+    step: str | None = None          # keyword and text, e.g. "Then the alert is accepted"
+    step_text: str | None = None     # the text alone (what failure signatures match)
 
     @property
     def error_type(self) -> str | None:
@@ -53,7 +55,16 @@ class Outcome:
 
 
 def kind_of_exception(exc: BaseException | None) -> str:
-    """assertion, infrastructure or error, decided by the exception's type only."""
+    """assertion, infrastructure, interrupted or error, decided by the exception's type only.
+
+    This is the one place the rule "whose problem is it" is applied to an exception (see
+    docs/ARCHITECTURE.md): the product answered wrongly -> ``AssertionError`` (the clients and
+    scenario helpers raise it for every wrong answer); the suite could not reach or configure a
+    dependency -> ``InfrastructureError``; the user stopped the run -> interrupted; anything else is
+    a defect of the suite's own code, reported with the infrastructure.
+    """
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        return KIND_INTERRUPTED
     if isinstance(exc, InfrastructureError):
         return KIND_INFRASTRUCTURE
     if isinstance(exc, AssertionError):
@@ -77,6 +88,8 @@ def _trace(holder: Any) -> str | None:
 
 
 def _status_for(kind: str) -> str:
+    if kind == KIND_INTERRUPTED:
+        return SKIPPED
     return FAILED if kind == KIND_ASSERTION else BROKEN
 
 
@@ -85,6 +98,12 @@ def step_outcome(step: Any) -> Outcome:
     status = step.status
     exc = getattr(step, "exception", None)
     name = f"{step.keyword} {step.name}"
+    outcome = _step_outcome(step, status, exc, name)
+    outcome.step_text = step.name
+    return outcome
+
+
+def _step_outcome(step: Any, status: Any, exc: BaseException | None, name: str) -> Outcome:
     if status is Status.passed:
         return Outcome(PASSED, KIND_PASSED, step=name)
     if status is Status.undefined:
@@ -106,6 +125,8 @@ def step_outcome(step: Any) -> Outcome:
     if status in (Status.failed, Status.error):
         kind = kind_of_exception(exc) if exc is not None else (KIND_ASSERTION if status is Status.failed else KIND_ERROR)
         message = _describe(exc) or step.error_message
+        if kind == KIND_INTERRUPTED:
+            message = f"interrupted by the user during this step ({type(exc).__name__})"
         return Outcome(_status_for(kind), kind, message, _trace(step), exc, step=name)
     # untested, skipped: the step did not run
     return Outcome(SKIPPED, KIND_SKIPPED, step=name)

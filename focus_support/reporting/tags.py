@@ -29,6 +29,7 @@ SEVERITY_TAGS = {
 SEVERITY_ORDER = ["blocker", "critical", "normal", "minor", "trivial"]
 PRIORITY = {"blocker": "BLOCKER", "critical": "HIGH", "normal": "MEDIUM", "minor": "LOW", "trivial": "LOW"}
 ISSUE_PREFIX = "issue:"
+RULE_PREFIX = "rule:"
 KNOWN_BUG = "known_bug"
 NEEDS_VERIFICATION = "needs_verification"
 
@@ -48,6 +49,7 @@ class TagInfo:
     known_bug: bool = False
     needs_verification: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    rules: tuple[str, ...] = ()
 
     @property
     def priority(self) -> str:
@@ -73,6 +75,16 @@ def issues_of(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def rules_of(tags: Iterable[str]) -> tuple[str, ...]:
+    """Contract rule ids from ``@rule:<id>`` tags (config/evidence.yaml), in tag order, no duplicates."""
+    ids: list[str] = []
+    for tag in tags:
+        tag = _strip(tag)
+        if tag.startswith(RULE_PREFIX) and tag[len(RULE_PREFIX):] not in ids:
+            ids.append(tag[len(RULE_PREFIX):])
+    return tuple(ids)
+
+
 def parse_tags(effective_tags: Iterable[str], own_tags: Iterable[str] = ()) -> TagInfo:
     """Interpret a scenario's effective tags (feature + rule + scenario) and its own tags."""
     tags = tuple(_strip(t) for t in effective_tags)
@@ -84,6 +96,7 @@ def parse_tags(effective_tags: Iterable[str], own_tags: Iterable[str] = ()) -> T
         known_bug=KNOWN_BUG in names,
         needs_verification=NEEDS_VERIFICATION in names,
         tags=tags,
+        rules=rules_of(tags),
     )
 
 

@@ -1,88 +1,60 @@
-"""Sort a run's failures into the seed analysis's classes and decide the run's exit code.
+"""The triage of a run: every failure in its class (focus_support.verdict.classify), grouped into rows.
 
-Classes come from typed exceptions and tags only:
-
-* **test infrastructure** - anything that is not an ``AssertionError``: the ``InfrastructureError``
-  family (unreachable, timeouts, misconfiguration, unhandled throttling, preconditions), any other
-  exception (a defect of the test code), failed hooks, pending and undefined steps;
-* **product bug - known** - an ``AssertionError`` in a scenario tagged ``@known_bug``, or tagged
-  ``@issue:N`` itself (an issue tag inherited from the feature only links);
-* **needs verification** - an ``AssertionError`` in a ``@needs_verification`` scenario (no ``@known_bug``);
-* **product bug - new** - every other ``AssertionError``.
+Rows: a *new product bug* per scenario (outline), an *infrastructure* failure per error, each *known
+bug* of the registry (reproduced, no longer reproducing, or not exercised), each *open question*
+whose rule failed. The verdict line and the exit code come from the same classification.
 """
 from __future__ import annotations
 
-import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from focus_support.reporting.records import ScenarioRecord
-from focus_support.reporting.tags import PRIORITY, SEVERITY_ORDER, issue_label
+from focus_support.reporting.tags import PRIORITY, SEVERITY_ORDER
+from focus_support.verdict.classify import (
+    CATEGORIES, FAILING, INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED, PRODUCT_KNOWN, PRODUCT_NEW, BugState, Verdict, base_name, bug_states, exit_code, judge,
+)
+from focus_support.verdict.registry import EvidenceMap, Registry, default_evidence, default_registry
 
-PRODUCT_NEW = "product bug — new"
-PRODUCT_KNOWN = "product bug — known"
-NEEDS_VERIFICATION = "needs verification"
-INFRASTRUCTURE = "test infrastructure"
-CATEGORIES = (PRODUCT_NEW, INFRASTRUCTURE, PRODUCT_KNOWN, NEEDS_VERIFICATION)
-# Categories that fail the run; --strict adds the other two.
-FAILING = (PRODUCT_NEW, INFRASTRUCTURE)
-MARK = {PRODUCT_NEW: "🔴", PRODUCT_KNOWN: "🟠", NEEDS_VERIFICATION: "❓", INFRASTRUCTURE: "🛠"}
-_OUTLINE_SUFFIX = re.compile(r" -- @\d+(\.\d+)* .*$")
+__all__ = ["CATEGORIES", "FAILING", "INFRASTRUCTURE", "INTERRUPTED", "NEEDS_VERIFICATION", "PRODUCT_KNOWN",
+           "PRODUCT_NEW", "MARK", "Triage", "judge_record", "classified", "decide_exit_code", "render_markdown"]
+
+MARK = {PRODUCT_NEW: "🔴", PRODUCT_KNOWN: "🟠", NEEDS_VERIFICATION: "❓", INFRASTRUCTURE: "🛠", INTERRUPTED: "⏹"}
 _MAX_ERROR = 160
 
 
-def classify(record: ScenarioRecord) -> str | None:
-    """The triage class of a scenario, or None when it did not fail."""
-    if record.status in ("passed", "skipped"):
-        return None
-    if record.kind != "assertion":
-        return INFRASTRUCTURE
-    if record.known_bug:
-        return PRODUCT_KNOWN
-    if record.needs_verification:
-        return NEEDS_VERIFICATION
-    if record.own_issues:
-        return PRODUCT_KNOWN
-    return PRODUCT_NEW
+def _verdict_of(record: ScenarioRecord) -> Verdict:
+    return Verdict(record.category, bug=record.bug, question=record.question, because=record.because or "")
 
 
-def classified(records: Iterable[ScenarioRecord]) -> list[ScenarioRecord]:
-    """The records with their ``category`` filled in."""
+def judge_record(record: ScenarioRecord, registry: Registry | None = None,
+                 evidence: EvidenceMap | None = None) -> Verdict:
+    """Decide one record's class (and the bug or question behind it) and store it on the record."""
+    verdict = judge(record, registry or default_registry(), evidence or default_evidence())
+    record.category, record.bug, record.question = verdict.category, verdict.bug, verdict.question
+    record.because = verdict.because or None
+    return verdict
+
+
+def classified(records: Iterable[ScenarioRecord], registry: Registry | None = None,
+               evidence: EvidenceMap | None = None) -> list[ScenarioRecord]:
+    """The records with their verdict filled in (always recomputed from the current registry)."""
     out = list(records)
     for record in out:
-        record.category = classify(record)
+        judge_record(record, registry, evidence)
     return out
 
 
-def decide_exit_code(records: Iterable[ScenarioRecord], strict: bool = False) -> int:
-    """1 when new product bugs or infrastructure failures occurred (with strict: any failure), else 0."""
-    failing = set(CATEGORIES) if strict else set(FAILING)
-    return 1 if any(classify(r) in failing for r in records) else 0
-
-
-def _base_name(scenario: str) -> str:
-    return _OUTLINE_SUFFIX.sub("", scenario)
-
-
-def _group_key(record: ScenarioRecord, category: str) -> str:
-    """Failures of one issue, one infrastructure error, or one scenario (outline) share a row."""
-    issues = record.own_issues or record.issues
-    if category in (PRODUCT_KNOWN, NEEDS_VERIFICATION) and issues:
-        return issue_label(issues[0])
-    if category == INFRASTRUCTURE:
-        return f"{record.error_type or record.kind}: {record.error_line or ''}"
-    return _base_name(record.scenario)
-
-
 @dataclass
-class TriageRow:
-    """One line of the summary table."""
+class Row:
+    """One line of the triage table."""
 
-    issue: str
+    item: str
     category: str
-    severity: str = "trivial"
+    severity: str = "normal"
     failed: list[ScenarioRecord] = field(default_factory=list)
+    state: str | None = None        # for known bugs: reproduces / no longer reproduces / not exercised
     total: int = 0
 
     @property
@@ -91,52 +63,83 @@ class TriageRow:
 
     @property
     def status(self) -> str:
-        if not self.failed:
-            return f"✅ passed {self.total}/{self.total}"
-        return f"{MARK[self.category]} failing {len(self.failed)}/{self.total}"
+        if self.state == NOT_REPRODUCED:
+            return f"✅ no longer reproduces ({self.total} passed) — verify the fix and close it"
+        if self.state == NOT_EXERCISED:
+            return "⏭ not exercised in this run"
+        return f"{MARK[self.category]} failing {len(self.failed)}/{max(self.total, len(self.failed))}"
+
+
+@dataclass
+class Triage:
+    """A classified run: records, their verdicts, the known bugs' states, the rows."""
+
+    records: list[ScenarioRecord]
+    registry: Registry
+    evidence: EvidenceMap
+    strict: bool = False
+    states: list[BugState] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, records: Iterable[ScenarioRecord], strict: bool = False, registry: Registry | None = None,
+           evidence: EvidenceMap | None = None) -> "Triage":
+        registry, evidence = registry or default_registry(), evidence or default_evidence()
+        records = classified(records, registry, evidence)
+        states = bug_states(records, [_verdict_of(r) for r in records], registry)
+        return cls(records, registry, evidence, strict, states)
+
+    def in_category(self, category: str) -> list[ScenarioRecord]:
+        return [r for r in self.records if r.category == category]
 
     @property
-    def issue_cell(self) -> str:
-        if self.category == INFRASTRUCTURE:
-            return (self.failed[0].error_type or self.failed[0].kind).rsplit(".", 1)[-1]
-        return self.issue
+    def exit_code(self) -> int:
+        return exit_code([_verdict_of(r) for r in self.records], self.states, self.strict)
+
+    @property
+    def no_longer_reproducing(self) -> list[BugState]:
+        return [s for s in self.states if s.state == NOT_REPRODUCED]
+
+    def skipped_reasons(self) -> Counter[str]:
+        return Counter(r.skip_reason or "skipped (no reason given)" for r in self.records if r.status == "skipped"
+                       and r.category is None)
+
+    def rows(self) -> list[Row]:
+        rows: "OrderedDict[tuple[str, str], Row]" = OrderedDict()
+        for record in self.records:
+            category = record.category
+            if category is None or category == PRODUCT_KNOWN:
+                continue
+            if category == NEEDS_VERIFICATION and record.question:
+                key = self.evidence.question(record.question).title
+            elif category == INFRASTRUCTURE:
+                key = f"{(record.error_type or record.kind).rsplit('.', 1)[-1]}: {record.error_line or ''}"
+            elif category == INTERRUPTED:
+                key = "run interrupted by the user"
+            else:
+                key = base_name(record.scenario)
+            row = rows.setdefault((category, key), Row(item=key, category=category, severity=record.severity))
+            row.failed.append(record)
+            row.severity = min(row.severity, record.severity, key=SEVERITY_ORDER.index)
+        for (category, key), row in rows.items():
+            if category in (NEEDS_VERIFICATION, PRODUCT_NEW):
+                row.total = sum(1 for r in self.records if r.status != "skipped" and (
+                    base_name(r.scenario) == key or (r.question and self.evidence.question(r.question).title == key)))
+            else:
+                row.total = len(row.failed)
+        for state in self.states:
+            bug = state.bug
+            row = Row(item=f"{bug.label} {bug.title}", category=PRODUCT_KNOWN, severity=bug.severity,
+                      failed=[r for r in self.records if r.bug == bug.id], state=state.state,
+                      total=len(state.reproduced_in) + len(state.passed_in) + len(state.other))
+            rows[(PRODUCT_KNOWN, bug.id)] = row
+        order = {c: i for i, c in enumerate(CATEGORIES)}
+        return sorted(rows.values(), key=lambda r: (order[r.category], r.state == NOT_EXERCISED,
+                                                   SEVERITY_ORDER.index(r.severity), r.item))
 
 
-def build_rows(records: Iterable[ScenarioRecord]) -> list[TriageRow]:
-    """Group failures into table rows; issues whose scenarios all passed get a row too."""
-    records = [r for r in records if r.status != "skipped"]
-    rows: "OrderedDict[tuple[str, str], TriageRow]" = OrderedDict()
-    for record in records:
-        category = classify(record)
-        if category is None:
-            continue
-        key = (category, _group_key(record, category))
-        row = rows.setdefault(key, TriageRow(issue=key[1], category=category))
-        row.failed.append(record)
-        row.severity = min(row.severity, record.severity, key=SEVERITY_ORDER.index)
-    # totals per issue row: every scenario carrying that issue; per scenario row: its examples
-    for (category, key), row in rows.items():
-        if category == INFRASTRUCTURE:
-            row.total = len(row.failed)
-            continue
-        row.total = sum(1 for r in records if key in [issue_label(i) for i in (r.own_issues or r.issues)]
-                        or _base_name(r.scenario) == key)
-    # known issues that did not reproduce (e.g. the spec profile): say so
-    for record in records:
-        if not (record.known_bug or record.own_issues) or classify(record) is not None:
-            continue
-        label = issue_label((record.own_issues or record.issues or [_base_name(record.scenario)])[0])
-        if any(k == label for _, k in rows):
-            continue
-        category = NEEDS_VERIFICATION if record.needs_verification and not record.known_bug else PRODUCT_KNOWN
-        row = TriageRow(issue=label, category=category, severity=record.severity)
-        row.total = sum(1 for r in records
-                        if label == issue_label((r.own_issues or r.issues or [_base_name(r.scenario)])[0])
-                        and (r.known_bug or r.own_issues))
-        rows[(category, label)] = row
-    order = {c: i for i, c in enumerate(CATEGORIES)}
-    return sorted(rows.values(), key=lambda r: (order[r.category], not r.failed,
-                                                SEVERITY_ORDER.index(r.severity), r.issue))
+def decide_exit_code(records: Iterable[ScenarioRecord], strict: bool = False) -> int:
+    """1 for new product bugs, infrastructure failures or an interrupted run (strict: any finding)."""
+    return Triage.of(records, strict).exit_code
 
 
 def _cell(text: str | None, limit: int = _MAX_ERROR) -> str:
@@ -146,38 +149,51 @@ def _cell(text: str | None, limit: int = _MAX_ERROR) -> str:
     return text.replace("|", "\\|") or "—"
 
 
-def _scenario_cell(row: TriageRow) -> str:
-    names = list(OrderedDict.fromkeys(r.scenario for r in row.failed)) if row.failed else []
+def _scenarios_cell(records: Sequence[ScenarioRecord]) -> str:
+    names = list(OrderedDict.fromkeys(r.scenario.split(" -- @")[0] for r in records))
     if not names:
         return "—"
     shown = "; ".join(names[:3]) + (f"; +{len(names) - 3} more" if len(names) > 3 else "")
     return _cell(shown, 300)
 
 
-def render_markdown(records: Iterable[ScenarioRecord], strict: bool = False, title: str = "Triage") -> str:
-    """The triage document: summary table, one line per class, the verdict."""
-    records = list(records)
-    rows = build_rows(records)
-    counts = {c: [r for r in records if classify(r) == c] for c in CATEGORIES}
-    statuses = {s: sum(1 for r in records if r.status == s) for s in ("passed", "failed", "broken", "skipped")}
-    lines = [f"# {title}", ""]
-    lines.append(f"Scenarios: {len(records)} — " + ", ".join(f"{n} {s}" for s, n in statuses.items()))
-    lines.append("")
+def _evidence_cell(row: Row) -> str:
+    if not row.failed:
+        return "not reproduced in this run" if row.state == NOT_REPRODUCED else "—"
+    return _cell(row.failed[0].error_line)
+
+
+def render_markdown(records: Iterable[ScenarioRecord] | Triage, strict: bool = False, title: str = "Triage") -> str:
+    """The triage document: counts, skips and why, the table, one line per class, the verdict."""
+    triage = records if isinstance(records, Triage) else Triage.of(records, strict)
+    records = triage.records
+    statuses = Counter(r.status for r in records)
+    lines = [f"# {title}", "",
+             f"Scenarios: {len(records)} — " + ", ".join(f"{statuses.get(s, 0)} {s}"
+                                                          for s in ("passed", "failed", "broken", "skipped")), ""]
+    skipped = triage.skipped_reasons()
+    if skipped:
+        lines.append(f"Skipped: {sum(skipped.values())} scenario(s), each for a reason of the environment:")
+        lines += [f"- {n} × {_cell(reason, 200)}" for reason, n in skipped.most_common()]
+        lines.append("")
+    rows = triage.rows()
     if rows:
-        lines += ["| Issue | Category | Priority | Status | Scenarios | First error line |",
-                  "|-------|----------|----------|--------|-----------|------------------|"]
+        lines += ["| Item | Category | Priority | Status | Scenarios | First evidence |",
+                  "|------|----------|----------|--------|-----------|----------------|"]
         for row in rows:
-            error = row.failed[0].error_line if row.failed else "not reproduced in this run"
-            lines.append(f"| {_cell(row.issue_cell, 80)} | {row.category} | {row.priority} | {row.status} "
-                         f"| {_scenario_cell(row)} | {_cell(error)} |")
+            lines.append(f"| {_cell(row.item, 90)} | {row.category} | {row.priority} | {row.status} "
+                         f"| {_scenarios_cell(row.failed)} | {_evidence_cell(row)} |")
     else:
         lines.append("No failures.")
     lines += ["", "## By category", ""]
     for category in CATEGORIES:
-        items = {_group_key(r, category) for r in counts[category]}
+        found = triage.in_category(category)
         fails = "fails the run" if category in FAILING or strict else "reported, does not fail the run"
-        lines.append(f"- {MARK[category]} **{category}**: {len(counts[category])} scenario(s), "
-                     f"{len(items)} item(s) — {fails}")
-    code = decide_exit_code(records, strict)
+        lines.append(f"- {MARK[category]} **{category}**: {len(found)} scenario(s) — {fails}")
+    gone = triage.no_longer_reproducing
+    if gone:
+        how = "fails the run (strict)" if strict else "reported, does not fail the run"
+        lines.append(f"- ✅ **known bugs no longer reproducing**: {', '.join(s.bug.label for s in gone)} — {how}")
+    code = triage.exit_code
     lines += ["", f"Verdict: {'FAIL' if code else 'PASS'} (exit code {code}{', strict' if strict else ''})", ""]
     return "\n".join(lines)

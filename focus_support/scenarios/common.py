@@ -5,17 +5,29 @@ import re
 from typing import Any
 
 from focus_support.clients import describe_response
-from focus_support.errors import MisconfiguredError, UnreachableError
+from focus_support.errors import MisconfiguredError, UnexpectedResponseError
 from focus_support.models import LiveMetadata
 from focus_support.scenarios.metadata import require_fibre
 
 
+def fibre_precondition(suite: Any) -> str | None:
+    """Why scenarios needing live fibre cannot run here (the preflight saw "waiting for fibre"), or None."""
+    row = suite.preflight().get("fibre")
+    if row is not None and row.status.value == "precondition":
+        return f"the environment is waiting for fibre: {row.detail}"
+    return None
+
+
 def require_live_fibre(suite: Any, state: Any) -> LiveMetadata:
-    """Live metadata of a system that is receiving fibre; waiting for fibre is a precondition error."""
+    """Live metadata of a system that is receiving fibre; waiting for fibre is a precondition error.
+
+    Focus Server answering anything but 200 here is the product's failure (it was reached), never a
+    reason to skip: the scenario fails with the exchange.
+    """
     response = suite.focus.get_live_metadata_response()
     if response.status_code != 200:
-        raise UnreachableError(f"live metadata is not readable, so the fibre state is unknown:\n"
-                               f"{describe_response(response)}")
+        raise UnexpectedResponseError(f"expected GET /live_metadata to answer 200 so the fibre state is known:\n"
+                                      f"{describe_response(response)}", response)
     state.live_metadata = require_fibre(response.json())
     return state.live_metadata
 

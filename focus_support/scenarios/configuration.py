@@ -14,9 +14,12 @@ from typing import Any
 
 from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import RetryPolicy
+from focus_support import run_ledger
 from focus_support.scenarios import notes_of
 from focus_support.scenarios.common import require_namespace_to_itself
 from focus_support.scenarios.jobs import orchestration_snapshot
+from focus_support.matchers import has_status
+from focus_support.verdict import expect
 from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
                                    build_configure_request)
 
@@ -49,6 +52,12 @@ def view_name(text: str) -> str:
 
 
 view_name.pattern = "|".join(VIEWS)  # type: ignore[attr-defined]
+
+
+def view_of_body(body: dict[str, Any]) -> str:
+    """The view name (multichannel, singlechannel, waterfall) of a wire request body."""
+    kind = ViewType.parse(body.get("view_type"))
+    return next(name for name, view in VIEWS.items() if view is kind)
 
 
 def valid_payload(view: str, channels: tuple[int, int] | None = None, **options: Any) -> dict[str, Any]:
@@ -183,12 +192,15 @@ def take_orchestration_snapshot(suite: Any, state: Any) -> frozenset[str] | None
 
 
 def new_orchestration(suite: Any, state: Any) -> list[str]:
-    """Job objects and queues present now that were not there at the last snapshot (unshared only)."""
+    """Job objects and queues present now that were not there at the last snapshot (unshared only),
+    except those of jobs the run was told about: its earlier scenarios' (a janitor appearing late),
+    its parallel workers' (``run_ledger``), an accepted request's of this scenario. What is left
+    belongs to a job whose id nobody received."""
     require_namespace_to_itself(suite, "looking for new job resources")
     before = notes_of(state, ConfigurationNotes).before
     if before is None:
         raise RuntimeError("no orchestration snapshot was taken before the request (suite bug)")
-    return sorted(orchestration_snapshot(suite) - before)
+    return run_ledger.unexplained(orchestration_snapshot(suite) - before, own=suite.jobs.run_jobs)
 
 
 def send_rejectable(suite: Any, state: Any, body: dict[str, Any]) -> Any:
@@ -262,3 +274,35 @@ def unrecorded_period(suite: Any) -> tuple[int, int]:
         if not suite.focus.recordings_in_time_range(start, start + HISTORIC_LENGTH_S):
             return start, start + HISTORIC_LENGTH_S
     raise PreconditionNotMetError("every candidate past window has recordings; cannot find an unrecorded period")
+
+
+ANSWERS = ("configuration response", "job's metadata")
+
+
+def read_answer_of_view(suite: Any, state: Any, answer: str, channels: tuple[int, int]) -> Any:
+    """Configure a multichannel view and keep, as the scenario's latest response, its configuration
+    response or (once the job is ready) its metadata; the view type sent is kept in the notes."""
+    if answer not in ANSWERS:
+        raise ValueError(f"unknown answer {answer!r}; known: {', '.join(ANSWERS)}")
+    body = valid_payload("multichannel", channels)
+    state.notes["sent_view_type"] = body["view_type"]
+    response = send_configure_body(suite, state, body)
+    expect(response, has_status(200))
+    if answer == "job's metadata":
+        from focus_support.scenarios.jobs import wait_until_ready
+
+        state.remember(wait_until_ready(suite, state.job_id))
+    return state.response
+
+
+def json_kind(value: Any) -> str:
+    """How a JSON value is named in findings: text, number, bool, null, list, object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "list" if isinstance(value, list) else "object"

@@ -14,9 +14,11 @@ from typing import Any
 import requests
 
 from focus_support.clients import describe_response
-from focus_support.errors import PreconditionNotMetError
 from focus_support.k8s.resources import job_names
+from focus_support.matchers import resource_kinds
+from focus_support.verdict.findings import Finding, fail, status_kind
 from focus_support.waiting import ProductTimeoutError, wait_for_product
+
 
 @dataclass
 class JobNotes:
@@ -77,7 +79,8 @@ def wait_for_every_resource(suite: Any, job_id: str) -> JobParts:
     except ProductTimeoutError:
         missing = last[0].missing() if last else ["(never looked up)"]
         raise ProductTimeoutError(f"job {job_id} was not complete {timeout:g} s after it was configured; "
-                                  f"missing: {', '.join(missing)}", last) from None
+                                  f"missing: {', '.join(missing)}", last,
+                                  Finding("job.resources", "present", tuple(f"missing {m}" for m in missing))) from None
 
 
 def remaining_resources(suite: Any, job_id: str) -> list[str]:
@@ -101,7 +104,9 @@ def wait_until_gone(suite: Any, job_ids: list[str], timeout_s: float, why: str) 
         wait_for_product(nothing_left, timeout_s, 0.3, describe=f"every resource of {', '.join(job_ids)} to go")
     except ProductTimeoutError:
         detail = "; ".join(f"job {j}: {', '.join(n)}" for j, n in left.items())
-        raise ProductTimeoutError(f"{timeout_s:g} s after {why}, resources remain: {detail}", dict(left)) from None
+        kinds = resource_kinds(name for names in left.values() for name in names)
+        raise ProductTimeoutError(f"expected every resource gone {timeout_s:g} s after {why}; resources remain: "
+                                  f"{detail}", dict(left), Finding("job.resources", "gone", kinds)) from None
 
 
 def _is_invalid_job(response: requests.Response) -> bool:
@@ -126,8 +131,9 @@ def _poll_metadata(suite: Any, job_id: str, accepted: Callable[[requests.Respons
         return last[0]
     except ProductTimeoutError:
         seen = describe_response(last[0]) if last else "no answer"
+        kind = status_kind(last[0].status_code) if last else "no answer"
         raise ProductTimeoutError(f"{failure} within {timeout_s:g} s; last answer:\n{seen}",
-                                  last[-1] if last else None) from None
+                                  last[-1] if last else None, Finding("metadata.answer", waiting_for, (kind,))) from None
 
 
 def wait_until_ready(suite: Any, job_id: str) -> requests.Response:
@@ -152,7 +158,8 @@ def wait_until_streaming_ends(suite: Any, job_id: str, timeout_s: float) -> None
         wait_for_product(ended, timeout_s, 0.3, describe=f"the idle job {job_id} to stop streaming")
     except ProductTimeoutError:
         raise ProductTimeoutError(f"job {job_id} was still streaming {timeout_s:g} s after it was started "
-                                  "although nobody watched it", job_id) from None
+                                  "although nobody watched it", job_id,
+                                  Finding("job.streaming", "ended after the idle timeout", ("still streaming",))) from None
 
 
 def crash_streaming_pod(suite: Any, job_id: str) -> str:
@@ -161,7 +168,9 @@ def crash_streaming_pod(suite: Any, job_id: str) -> str:
     pods = [p for p in suite.k8s.job_resources(job_id).pods
             if p.phase == "Running" and (p.job_name == grpc or p.name.startswith(grpc + "-"))]
     if not pods:
-        raise PreconditionNotMetError(f"job {job_id} has no running streaming pod to crash")
+        raise fail(f"expected job {job_id} to have a running streaming pod to crash; the cluster lists "
+                   f"{[p.name + ' ' + p.phase for p in suite.k8s.job_resources(job_id).pods] or 'no pod'}",
+                   "job.resources", "a running streaming pod", "no running stream-pod")
     suite.k8s.delete_pod(pods[0].name)
     return pods[0].name
 

@@ -39,6 +39,26 @@ def has_kind(value: Any, kind: str) -> bool:
         raise ValueError(f"unknown kind {kind!r}; known: {', '.join(KINDS)}") from None
 
 
+def wire_kind(body: dict[str, Any], field: str) -> str:
+    """What a field is on the wire, in the words of a finding: absent, null, text, whole number,
+    fractional number, zero or negative number, bool, list, object."""
+    if field not in body:
+        return "absent"
+    value = body[field]
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "empty text" if not value.strip() else "text"
+    if isinstance(value, (int, float)):
+        if value <= 0:
+            return "zero or negative number"
+        return "whole number" if float(value).is_integer() and isinstance(value, int) else (
+            "fractional number" if not float(value).is_integer() else "whole number as float")
+    return type(value).__name__
+
+
 def describe_value(body: dict[str, Any], field: str) -> str:
     """``field = value (json type)`` or ``field absent``, for failure messages."""
     if field not in body:

@@ -68,10 +68,10 @@ class Verdict:
 
 def judge(record: FailedCheck, registry: Registry, evidence: EvidenceMap) -> Verdict:
     """The verdict of one scenario (see the module docstring for the order of the rules)."""
-    if record.status in ("passed", "skipped"):
-        return Verdict(None)
     if record.kind == "interrupted":
         return Verdict(INTERRUPTED, because="the run was interrupted by the user")
+    if record.status in ("passed", "skipped"):
+        return Verdict(None)
     if record.kind != "assertion":
         return Verdict(INFRASTRUCTURE, because=f"{record.kind}: the suite could not do its work")
     scenario = base_name(record.scenario)

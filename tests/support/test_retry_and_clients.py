@@ -5,6 +5,8 @@ import email.utils
 import time
 
 import pytest
+
+from focus_support.verdict.findings import ProductFailure
 import requests
 
 from focus_support.clients import FocusClient, WebAppClient, describe_response, exchange_of, expect_json
@@ -63,7 +65,8 @@ def test_post_configure_is_never_replayed_on_5xx(server, status):
 
 def test_post_configure_is_never_replayed_on_a_lost_connection(server):
     server.on("POST", "/focus-server/configure", Reply(drop=True))
-    with pytest.raises(UnreachableError, match="POST .*configure unreachable after 1 attempt"):
+    # reached, then dropped without an answer: the product's failure, and never sent again
+    with pytest.raises(ProductFailure, match="closed the connection of POST .*configure without one"):
         client(server).send_configure(build_configure_request())
     assert server.count("POST", "/focus-server/configure") == 1
 
@@ -79,22 +82,25 @@ def test_idempotent_get_is_retried_on_5xx_and_lost_connections(server):
     assert recorder.exchanges[0].error and "Error" in recorder.exchanges[0].error
 
 
-def test_get_gives_up_with_an_unreachable_error(server):
+def test_a_get_the_server_keeps_dropping_is_a_product_failure_after_the_retries(server):
     server.on("GET", "/focus-server/ack", Reply(drop=True))
-    with pytest.raises(UnreachableError, match="after 4 attempt"):
+    with pytest.raises(ProductFailure, match="without one") as raised:
         client(server).ack()
+    assert raised.value.finding.seen == ("connection dropped",)
+    assert server.count("GET", "/focus-server/ack") == 4
 
 
-def test_a_slow_answer_is_an_infra_timeout_and_get_is_retried(server):
+def test_no_answer_in_time_is_a_product_failure_and_get_is_retried(server):
     server.on("GET", "/focus-server/ack", Reply(200, {}, delay_s=2.0))
     slow = client(server, timeout_s=0.1)
-    with pytest.raises(InfraTimeoutError, match="GET .*ack timed out after 4 attempt"):
+    with pytest.raises(ProductFailure, match="within 0.1 s; GET .*ack got none \\(4 attempt") as raised:
         slow.ack()
+    assert raised.value.finding.seen == ("timeout",)
 
 
 def test_a_slow_post_is_not_replayed(server):
     server.on("POST", "/focus-server/configure", Reply(200, CONFIGURE_OK, delay_s=2.0))
-    with pytest.raises(InfraTimeoutError, match="after 1 attempt"):
+    with pytest.raises(ProductFailure, match="got none \\(1 attempt"):
         client(server, timeout_s=0.1).send_configure(build_configure_request())
     assert server.count("POST", "/focus-server/configure") == 1
 

@@ -1,4 +1,9 @@
-"""Environment declarations and the two routes to the cluster (seed sections 1.1 and 1.3)."""
+"""Every declared environment loads (seed section 1.3): the check behind the "Config Loading" row.
+
+The run's self-checks (focus_support.selfcheck) load each environment of the file with placeholders
+for the secrets and sandbox values it names, so the declarations themselves are judged wherever the
+suite runs; a test of the suite (tests/support/test_config.py) runs the same check.
+"""
 from __future__ import annotations
 
 import json
@@ -6,12 +11,10 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from focus_support.config import Environment, known_environments, load_environment
 from focus_support.config.loader import DEFAULT_FILE, Selection
 from focus_support.errors import MisconfiguredError
-from focus_support.k8s import KubernetesManager
 
 # ${env:NAME} without a default: a secret or site value the operator must supply
 _REQUIRED_ENV = re.compile(r"\$\{env:([A-Za-z0-9_]+)\}")
@@ -110,36 +113,3 @@ def load_problems(declared: DeclaredEnvironments) -> list[str]:
         if bad:
             problems.append(f"{load.name}: non-positive lifecycle timings {bad}")
     return problems
-
-
-# --- the two routes to the cluster ----------------------------------------------------------------
-ROUTE_NAMES = {"the cluster API": "direct", "the SSH route": "ssh"}
-
-
-@dataclass
-class InfrastructureNotes:
-    """Per-scenario results of the environment and cluster-access steps."""
-
-    declared: DeclaredEnvironments | None = None
-    names: list[str] = field(default_factory=list)
-    environment: Environment | None = None
-    listed: dict[str, list[str]] = field(default_factory=dict)
-    managers: dict[str, KubernetesManager] = field(default_factory=dict)
-
-
-def route_manager(suite: Any, state: Any, phrase: str) -> KubernetesManager:
-    """A manager restricted to the route a Gherkin phrase names (closed at cleanup)."""
-    try:
-        route = ROUTE_NAMES[phrase]
-    except KeyError:
-        raise ValueError(f"unknown route {phrase!r}; known: {', '.join(ROUTE_NAMES)}") from None
-    manager = suite.k8s.only(route)
-    if not manager.configured_routes:
-        raise MisconfiguredError(f"environment '{suite.environment.name}' configures no {route} route to the cluster")
-    state.cleanup.register(f"close the {route} route", manager.close)
-    return manager
-
-
-def job_names_by_route(managers: dict[str, KubernetesManager]) -> dict[str, list[str]]:
-    """Job names each route lists, sorted."""
-    return {name: sorted(j.name for j in m.list_jobs()) for name, m in managers.items()}
