@@ -1,0 +1,283 @@
+"""Run a plan of scenarios in N behave worker processes against one environment.
+
+Why this and not behavex: behavex runs behave once per scenario (or feature) inside its pool, so
+``before_all`` (environment load, preflight, reporting set-up) and the end-of-run job sweep would run
+per scenario, its own reports replace ours, and it pins the console. Here each worker is one
+ordinary behave run (behave's own runner, through ``scripts.private_behave``) over its share of the
+plan, with the repository's hooks, formatters and cleanup unchanged; the pool is N such processes.
+
+* Shares are duration-balanced (``scenario_plan.balanced_parts``, timings of the last run).
+* ``@serial`` and ``@exclusive`` scenarios run after the parallel phase, in one worker, with no
+  other worker alive.
+* Every worker reports into its own folder (``reports/workers/<name>``): Allure results, run
+  record, Cucumber JSON, console log. ``merge_runs`` turns them into the run's reports.
+* On the sandbox (``local``) each worker connects from its own loopback address, so it is its own
+  client for the sandbox's per-client configure rate limit, as separate CI machines would be;
+  elsewhere workers share the machine's address and the server's 429 + Retry-After pace them.
+* The job ids every worker receives go to one ledger file, so a check that no *unexpected* job
+  appeared can tell the run's own jobs (of any worker) from a stray one.
+* Ctrl-C: each worker gets one SIGINT (its hooks cancel what it created), no new phase starts, and a
+  worker still alive after the grace period is killed. A second Ctrl-C kills at once.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence, TextIO
+
+from scripts.scenario_plan import PlannedScenario, balanced_parts, write_locations
+
+REPO = Path(__file__).resolve().parent.parent
+CONSOLE_FORMATTER = "focus_support.reporting.console:ScenarioLinesFormatter"
+CUCUMBER_FORMATTER = "focus_support.reporting.ci_formats:CucumberJsonFormatter"
+INTERRUPT_GRACE_S = 120.0
+POLL_S = 0.25
+LEDGER_FILE = "jobs.ledger"
+SCENARIO_LINE = re.compile(r"^[✔✘!-] (passed|failed|broken|skipped) ")
+
+
+@dataclass
+class Worker:
+    """One behave process over a share of the plan."""
+
+    name: str
+    scenarios: list[PlannedScenario]
+    folder: Path
+    source_address: str | None = None
+    process: subprocess.Popen | None = None
+    exit_code: int | None = None
+    started: float = 0.0
+    wall_s: float = 0.0
+    seen: int = 0          # records already reported on the console
+
+    @property
+    def results(self) -> Path:
+        return self.folder / "allure-results"
+
+    @property
+    def record_file(self) -> Path:
+        return self.folder / "run-results.json"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "behave.log"
+
+    def records(self) -> list[dict]:
+        """The records the worker has written so far (the file is replaced atomically)."""
+        try:
+            return json.loads(self.record_file.read_text(encoding="utf-8")).get("records", [])
+        except (OSError, ValueError):
+            return []
+
+
+@dataclass
+class Phase:
+    """Workers that run at the same time."""
+
+    name: str
+    workers: list[Worker] = field(default_factory=list)
+
+
+def phases_for(plan: Sequence[PlannedScenario], jobs: int, durations: dict[str, float],
+               root: Path) -> list[Phase]:
+    """The parallel phase (``jobs`` balanced shares) then the phase of scenarios that run alone.
+
+    With one job there is one worker over the whole plan, in plan order: a plain behave run.
+    """
+    if jobs <= 1:
+        return [Phase("all", [Worker("w1", list(plan), root / "w1")])] if plan else []
+    shared = [s for s in plan if not s.alone]
+    alone = [s for s in plan if s.alone]
+    phases = []
+    parts = [p for p in balanced_parts(shared, min(jobs, max(len(shared), 1)), durations) if p]
+    if parts:
+        phases.append(Phase("parallel", [Worker(f"w{i}", part, root / f"w{i}") for i, part in enumerate(parts, 1)]))
+    if alone:
+        phases.append(Phase("alone", [Worker("alone", alone, root / "alone")]))
+    return phases
+
+
+def loopback_addresses(count: int) -> list[str]:
+    """One loopback source address per worker (127.0.0.11, .12, ...): distinct clients to the sandbox."""
+    return [f"127.0.0.{10 + i}" for i in range(1, count + 1)]
+
+
+class ParallelRun:
+    """Runs the phases, prints a line per finished scenario, forwards Ctrl-C."""
+
+    def __init__(self, plan: Sequence[PlannedScenario], jobs: int, env: str, root: Path,
+                 durations: dict[str, float] | None = None, defines: Sequence[str] = (),
+                 out: TextIO | None = None, bind_addresses: bool | None = None,
+                 line: Callable[[dict, int, int, float], str] | None = None) -> None:
+        self.plan = list(plan)
+        self.jobs = max(1, jobs)
+        self.env = env
+        self.root = root
+        self.defines = list(defines)
+        self.out = out or sys.stdout
+        self.phases = phases_for(self.plan, self.jobs, durations or {}, root)
+        self.bind_addresses = (env == "local" and self.jobs > 1) if bind_addresses is None else bind_addresses
+        self.started = time.monotonic()
+        self.count = 0
+        self.interrupted = False
+        self._killed = False
+        self._lock = threading.Lock()
+        self._line = line
+
+    @property
+    def workers(self) -> list[Worker]:
+        return [w for phase in self.phases for w in phase.workers]
+
+    # ---- commands ---------------------------------------------------------------------------
+    def command(self, worker: Worker) -> list[str]:
+        locations = write_locations(worker.folder / "locations.txt", worker.scenarios)
+        command = [sys.executable, "-m", "scripts.private_behave", "--results", str(worker.results),
+                   "--console", CONSOLE_FORMATTER,
+                   "--also", f"{CUCUMBER_FORMATTER}={worker.folder / 'cucumber.json'}",
+                   "--select", str(locations), "--no-summary", "--no-capture-stderr",
+                   "-D", f"env={self.env}", "-D", f"progress_total={len(worker.scenarios)}"]
+        for define in self.defines:
+            command += ["-D", define]
+        return command
+
+    def environment(self, worker: Worker) -> dict[str, str]:
+        env = {**os.environ, "FOCUS_ENV": self.env, "PYTHONUNBUFFERED": "1", "FOCUS_WORKER": worker.name,
+               "FOCUS_RUN_LEDGER": str(self.root / LEDGER_FILE)}
+        if worker.source_address:
+            env["FOCUS_CLIENT_SOURCE_ADDRESS"] = worker.source_address
+        return env
+
+    # ---- running ------------------------------------------------------------------------------
+    def run(self) -> list[Worker]:
+        """Run every phase (stopping after an interrupt); returns the workers."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        (self.root / LEDGER_FILE).touch()
+        for phase in self.phases:
+            if self.interrupted:
+                break
+            addresses = loopback_addresses(len(phase.workers)) if self.bind_addresses else [None] * len(phase.workers)
+            for worker, address in zip(phase.workers, addresses):
+                worker.source_address = address
+                self._start(worker)
+            self._wait(phase.workers, first=phase is self.phases[0])
+        return self.workers
+
+    def _start(self, worker: Worker) -> None:
+        worker.folder.mkdir(parents=True, exist_ok=True)
+        with open(worker.log, "wb") as log:
+            # Own process group: Ctrl-C reaches each worker once, from us (see _interrupt).
+            worker.process = subprocess.Popen(self.command(worker), cwd=REPO, env=self.environment(worker),
+                                              stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                              start_new_session=True)
+        worker.started = time.monotonic()
+
+    def _wait(self, workers: list[Worker], first: bool) -> None:
+        echo_until_first_record = first  # the first worker's preflight table, once per run
+        while True:
+            try:
+                alive = False
+                for worker in workers:
+                    if worker.exit_code is None and worker.process is not None:
+                        code = worker.process.poll()
+                        if code is None:
+                            alive = True
+                        else:
+                            worker.exit_code = code
+                            worker.wall_s = time.monotonic() - worker.started
+                    self._report(worker)
+                if echo_until_first_record:
+                    echo_until_first_record = self._echo_preamble(workers[0])
+                if not alive:
+                    for worker in workers:
+                        self._report(worker)
+                        if worker.exit_code not in (0, 1) or (worker.exit_code and not worker.records()):
+                            self._tell_log_tail(worker)
+                    return
+                time.sleep(POLL_S)
+            except KeyboardInterrupt:
+                self._interrupt(workers)
+
+    def _report(self, worker: Worker) -> None:
+        records = worker.records()
+        for record in records[worker.seen:]:
+            self.count += 1
+            self.out.write(self.format_line(record) + "\n")
+        worker.seen = max(worker.seen, len(records))
+        self.out.flush()
+
+    def format_line(self, record: dict) -> str:
+        from focus_support.reporting.console import scenario_line
+        from focus_support.reporting.records import ScenarioRecord
+
+        if self._line is not None:
+            return self._line(record, self.count, len(self.plan), time.monotonic() - self.started)
+        return scenario_line(ScenarioRecord.from_dict(record), self.count, len(self.plan),
+                             time.monotonic() - self.started)
+
+    _preamble_shown = 0
+
+    def _echo_preamble(self, worker: Worker) -> bool:
+        """Echo the first worker's output up to its first scenario line (the preflight table, or why
+        it could not start); returns False once that is done."""
+        try:
+            text = worker.log.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return True
+        finished = worker.exit_code is not None
+        lines = text.splitlines() if finished or text.endswith("\n") else text.splitlines()[:-1]
+        first = next((i for i, line in enumerate(lines) if SCENARIO_LINE.match(line)), None)
+        shown = [line for line in lines[:first] if not line.startswith("USING RUNNER")]
+        for line in shown[self._preamble_shown:]:
+            self.out.write(line + "\n")
+        self._preamble_shown = len(shown)
+        return first is None and not finished
+
+    def _tell_log_tail(self, worker: Worker) -> None:
+        try:
+            tail = worker.log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        except OSError:
+            tail = []
+        self.out.write(f"[{worker.name}] behave exited {worker.exit_code}; last lines of {worker.log}:\n")
+        for text in tail:
+            self.out.write(f"  {text}\n")
+
+    def _interrupt(self, workers: list[Worker]) -> None:
+        """First Ctrl-C: one SIGINT per worker, then a grace period; second: SIGKILL."""
+        if self.interrupted:
+            self._killed = True
+            for worker in workers:
+                if worker.process is not None and worker.process.poll() is None:
+                    worker.process.kill()
+            return
+        self.interrupted = True
+        self.out.write("\n[parallel] interrupted: each worker cancels what it created; "
+                       "Ctrl-C again to kill them\n")
+        self.out.flush()
+        for worker in workers:
+            if worker.process is not None and worker.process.poll() is None:
+                try:
+                    worker.process.send_signal(signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + INTERRUPT_GRACE_S
+
+        def killer() -> None:
+            while time.monotonic() < deadline:
+                if all(w.process is None or w.process.poll() is not None for w in workers):
+                    return
+                time.sleep(POLL_S)
+            for w in workers:
+                if w.process is not None and w.process.poll() is None:
+                    w.process.kill()
+
+        threading.Thread(target=killer, daemon=True).start()
