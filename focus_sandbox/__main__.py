@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="add a defect switch (repeatable; default $FOCUS_SANDBOX_DEFECTS=a,b)")
     up.add_argument("--mongodb-uri", help="use this MongoDB instead of starting nx-27017")
     up.add_argument("--waiting-for-fibre", action="store_true", help="start with no live fibre (prr 0)")
+    up.add_argument("--shape", default="local", choices=("local", "rehearsal"),
+                    help="rehearsal: staging's shape - HTTPS with a private CA, the cluster only over SSH "
+                         "through a jump host, separate accounts (focus_sandbox.rehearsal)")
     commands.add_parser("down", help="stop the stack and every process it started")
     status = commands.add_parser("status", help="show whether the stack runs and where")
     status.add_argument("--json", action="store_true", help="one JSON object of URLs (no passwords)")
@@ -54,7 +57,7 @@ def _up(args: argparse.Namespace) -> int:
           flush=True)
     try:
         runtime = start_stack(args.profile, defects, mongodb_uri=args.mongodb_uri,
-                              waiting_for_fibre=args.waiting_for_fibre)
+                              waiting_for_fibre=args.waiting_for_fibre, shape=args.shape)
     except StackError as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1

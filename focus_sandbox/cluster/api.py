@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from focus_sandbox.audit import AuditLog, actor_of
+
 from . import discovery
 from .resources import KINDS, ApiError
 from .tables import table_for, wants_table
@@ -44,6 +46,7 @@ def _truthy(value: str | None) -> bool:
 def build_app(cluster) -> FastAPI:
     """A FastAPI app serving ``cluster`` under the real Kubernetes paths."""
     app = FastAPI(title="sandbox Kubernetes API", docs_url=None, redoc_url=None, openapi_url=None)
+    audit = AuditLog(getattr(cluster, "run_dir", None), "cluster")  # who deleted what (focus_sandbox.audit)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):
@@ -118,8 +121,10 @@ def build_app(cluster) -> FastAPI:
             return _json(cluster.create_service(namespace, body), 201)
         raise ApiError(405, "MethodNotAllowed", f"the sandbox does not create {resource} through the API")
 
-    def delete(group_version: str, resource: str, namespace: str, name: str):
+    def delete(request: Request, group_version: str, resource: str, namespace: str, name: str):
         resource = _resource(group_version, resource)
+        if resource in ("jobs", "pods", "services"):
+            audit.record("delete", f"{resource}/{name}", actor_of(request), namespace=namespace)
         if resource == "jobs":
             return _json(cluster.delete_job(namespace, name))
         if resource == "pods":
@@ -152,8 +157,8 @@ def build_app(cluster) -> FastAPI:
         return get_one(request, "v1", resource, namespace, name)
 
     @app.delete("/api/v1/namespaces/{namespace}/{resource}/{name}")
-    def core_delete(namespace: str, resource: str, name: str):
-        return delete("v1", resource, namespace, name)
+    def core_delete(request: Request, namespace: str, resource: str, name: str):
+        return delete(request, "v1", resource, namespace, name)
 
     @app.get("/api/v1/namespaces/{namespace}/pods/{name}/log")
     def pod_log(request: Request, namespace: str, name: str):
@@ -184,8 +189,8 @@ def build_app(cluster) -> FastAPI:
         return get_one(request, f"{group}/{version}", resource, namespace, name)
 
     @app.delete("/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}")
-    def group_delete(group: str, version: str, namespace: str, resource: str, name: str):
-        return delete(f"{group}/{version}", resource, namespace, name)
+    def group_delete(request: Request, group: str, version: str, namespace: str, resource: str, name: str):
+        return delete(request, f"{group}/{version}", resource, namespace, name)
 
     @app.patch("/apis/{group}/{version}/namespaces/{namespace}/{resource}/{name}")
     async def group_patch(request: Request, group: str, version: str, namespace: str, resource: str, name: str):

@@ -21,6 +21,7 @@ import pika
 import requests
 
 from focus_sandbox.cluster import DeploymentSpec
+from focus_sandbox.tls import ServerTls
 
 RABBITMQ_LIB = Path("/usr/lib/rabbitmq")
 SERVER_SCRIPT = RABBITMQ_LIB / "bin" / "rabbitmq-server"
@@ -45,6 +46,8 @@ class RabbitNode:
     epmd_port: int
     password: str
     nodename: str
+    tls: ServerTls | None = None       # the rehearsal serves the management API over HTTPS, as staging
+    extra_plugins: tuple[str, ...] = ()
 
     @property
     def amqp_url(self) -> str:
@@ -52,7 +55,13 @@ class RabbitNode:
 
     @property
     def management_url(self) -> str:
-        return f"http://127.0.0.1:{self.management_port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.management_port}"
+
+    @property
+    def verify(self) -> bool | str:
+        """How a client verifies the management API: the run's CA bundle over HTTPS."""
+        return str(self.tls.ca_bundle) if self.tls else True
 
 
 def installed() -> bool:
@@ -61,22 +70,30 @@ def installed() -> bool:
 
 
 def prepare(run_dir: Path, *, node_port: int, management_port: int, dist_port: int, epmd_port: int,
-            password: str) -> RabbitNode:
+            password: str, tls: ServerTls | None = None, extra_plugins: tuple[str, ...] = ()) -> RabbitNode:
     """Write the node's config, cookie and private plugins directory under ``run_dir/rabbitmq``."""
     root = Path(run_dir) / "rabbitmq"
     node = RabbitNode(root, node_port, management_port, dist_port, epmd_port, password,
-                      nodename=f"focus-{secrets.token_hex(4)}@localhost")
+                      nodename=f"focus-{secrets.token_hex(4)}@localhost", tls=tls, extra_plugins=extra_plugins)
     for sub in ("home", "mnesia", "log", "plugins"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     cookie = root / "home" / ".erlang.cookie"
     cookie.write_text(secrets.token_hex(16))
     cookie.chmod(0o400)
-    (root / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    (root / "enabled_plugins").write_text(f"[{', '.join(('rabbitmq_management', *extra_plugins))}].\n")
     (root / "rabbitmq-env.conf").write_text("")  # shadows /etc/rabbitmq/rabbitmq-env.conf
     (root / "rabbitmq.config").write_text(_classic_config(node))
     (root / "rabbitmq.config").chmod(0o600)
-    _link_plugins(root / "plugins")
+    _link_plugins(root / "plugins", set(extra_plugins))
     return node
+
+
+def _management_listener(node: RabbitNode) -> str:
+    if node.tls is None:
+        return f"   {{tcp_config, [{{ip, \"127.0.0.1\"}}, {{port, {node.management_port}}}]}}\n"
+    t = node.tls  # HTTPS only: with ssl_config alone the plain listener is not started
+    return (f"   {{ssl_config, [{{ip, \"127.0.0.1\"}}, {{port, {node.management_port}}}, "
+            f"{{cacertfile, \"{t.ca_bundle}\"}}, {{certfile, \"{t.certfile}\"}}, {{keyfile, \"{t.keyfile}\"}}]}}\n")
 
 
 def _classic_config(node: RabbitNode) -> str:
@@ -91,7 +108,7 @@ def _classic_config(node: RabbitNode) -> str:
         "   {collect_statistics_interval, 1000}\n"  # queue counts in the management API go stale less
         " ]},\n"
         " {rabbitmq_management, [\n"
-        f"   {{tcp_config, [{{ip, \"127.0.0.1\"}}, {{port, {node.management_port}}}]}}\n"
+        + _management_listener(node) +
         " ]}].\n")
 
 
@@ -102,12 +119,12 @@ def _plugins_source() -> Path:
     return candidates[-1]
 
 
-def _link_plugins(target: Path) -> None:
+def _link_plugins(target: Path, extra: set[str] = frozenset()) -> None:
     for source in _plugins_source().iterdir():
         if not source.is_dir():
             continue
         app = source.name.rsplit("-", 1)[0]
-        if not app.startswith("rabbitmq_") or app in _NEEDED_RABBITMQ_APPS:
+        if not app.startswith("rabbitmq_") or app in _NEEDED_RABBITMQ_APPS | extra:
             link = target / source.name
             if not link.exists():
                 link.symlink_to(source)
@@ -149,7 +166,8 @@ def ready(node: RabbitNode) -> bool:
         return False
     params = pika.URLParameters(node.amqp_url + "?connection_attempts=1&socket_timeout=2")
     pika.BlockingConnection(params).close()
-    response = requests.get(f"{node.management_url}/api/overview", auth=(USER, node.password), timeout=2)
+    response = requests.get(f"{node.management_url}/api/overview", auth=(USER, node.password), timeout=2,
+                            verify=node.verify)
     return response.status_code == 200
 
 

@@ -45,8 +45,12 @@ def _keygen(path: Path, comment: str) -> str:
     return path.with_suffix(".pub").read_text().strip()
 
 
-def prepare(run_dir: Path, port: int) -> SshAccess:
-    """Generate host and client keys, authorized_keys, known_hosts and sshd_config under ``run_dir/ssh``."""
+def prepare(run_dir: Path, port: int, *, set_env: dict[str, str] | None = None) -> SshAccess:
+    """Generate host and client keys, authorized_keys, known_hosts and sshd_config under ``run_dir/ssh``.
+
+    ``set_env``: variables every session gets (the rehearsal's node sets KUBECONFIG, so a plain
+    ``kubectl`` works there as on a staging worker).
+    """
     root = Path(run_dir) / "ssh"
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o700)
@@ -58,13 +62,36 @@ def prepare(run_dir: Path, port: int) -> SshAccess:
     key_type, key_body = host_public.split()[:2]
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {key_type} {key_body}\n")
     config = root / "sshd_config"
-    config.write_text(_sshd_config(root, port, user))
+    extra = [f"SetEnv {' '.join(f'{k}={v}' for k, v in set_env.items())}"] if set_env else []
+    config.write_text(_sshd_config(root, port, user, extra))
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)  # privilege separation dir
     return SshAccess("127.0.0.1", port, user, root / "client_ed25519_key", root / "known_hosts", config, root)
 
 
-def _sshd_config(root: Path, port: int, user: str) -> str:
+def prepare_jump(run_dir: Path, port: int, target: SshAccess) -> SshAccess:
+    """A second sshd in front of ``target``: a jump host that only forwards to the target's port.
+
+    It runs no commands (ForceCommand refuses sessions) and permits forwarding to the target alone,
+    so kubectl is reachable only by hopping: client -> jump -> node. The same client key logs in on
+    both; the target's known_hosts gains the jump's host key.
+    """
+    root = Path(run_dir) / "ssh-jump"
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o700)
+    host_public = _keygen(root / "host_ed25519_key", "focus-sandbox-jump-host")
+    (root / "authorized_keys").write_text((target.root / "authorized_keys").read_text())
+    (root / "authorized_keys").chmod(0o600)
+    key_type, key_body = host_public.split()[:2]
+    with open(target.known_hosts_file, "a") as known:
+        known.write(f"[127.0.0.1]:{port} {key_type} {key_body}\n")
+    config = root / "sshd_config"
+    jump_only = ["ForceCommand /bin/false", "PermitTTY no", f"PermitOpen {target.host}:{target.port}"]
+    config.write_text(_sshd_config(root, port, target.user, jump_only, forwarding=True))
+    return SshAccess("127.0.0.1", port, target.user, target.key_file, target.known_hosts_file, config, root)
+
+
+def _sshd_config(root: Path, port: int, user: str, extra: list[str] | None = None, forwarding: bool = False) -> str:
     lines = [
         f"Port {port}",
         "ListenAddress 127.0.0.1",
@@ -81,10 +108,12 @@ def _sshd_config(root: Path, port: int, user: str) -> str:
         "PrintMotd no",
         "UseDNS no",
         "X11Forwarding no",
-        "LogLevel INFO",
+        "LogLevel VERBOSE" if forwarding else "LogLevel INFO",  # VERBOSE logs each forwarded connection
         "Subsystem sftp internal-sftp",
     ]
-    return "\n".join(lines) + "\n"
+    if forwarding:
+        lines += ["AllowTcpForwarding yes", "AllowAgentForwarding no"]
+    return "\n".join(lines + list(extra or [])) + "\n"
 
 
 def ready(port: int) -> bool:
@@ -94,9 +123,9 @@ def ready(port: int) -> bool:
         return conn.recv(4).startswith(b"SSH-")
 
 
-def spec(access: SshAccess) -> DeploymentSpec:
+def spec(access: SshAccess, name: str = "sshd") -> DeploymentSpec:
     """The sshd Deployment (namespace sandbox-system: not one of the product's components)."""
     command = [str(SSHD), "-D", "-e", "-f", str(access.config_file)]
-    return DeploymentSpec(name="sshd", namespace=NAMESPACE, command=command, env={}, cwd=str(access.root),
-                          labels={"app": "sshd"}, readiness=lambda: ready(access.port),
+    return DeploymentSpec(name=name, namespace=NAMESPACE, command=command, env={}, cwd=str(access.root),
+                          labels={"app": name}, readiness=lambda: ready(access.port),
                           stop_signal=signal.SIGTERM, stop_timeout_s=5.0)

@@ -30,7 +30,7 @@ def log(message: str) -> None:
 def kube(method: str, path: str) -> tuple[int, dict]:
     """Call the cluster API; return (status, body). Raises OSError when unreachable."""
     url = os.environ["KUBE_API_URL"].rstrip("/") + path
-    req = urllib.request.Request(url, method=method)
+    req = urllib.request.Request(url, method=method, headers={"X-Sandbox-Actor": "janitor"})  # see focus_sandbox.audit
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, json.loads(resp.read() or b"{}")

@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", required=True, help="path of the run's sandbox-config.json")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (the rehearsal's)")
+    parser.add_argument("--ssl-keyfile", help="the certificate's private key")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)  # pika logs every connection at INFO
@@ -23,7 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger(__name__).info("profile %s, defects %s", config.profile, config.defects or "none")
     # h11_max_incomplete_event_size bounds header size; timeout_keep_alive stops idle sockets piling up.
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
-                h11_max_incomplete_event_size=64 * 1024, timeout_keep_alive=5)
+                h11_max_incomplete_event_size=64 * 1024, timeout_keep_alive=5,
+                ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
 
 
 if __name__ == "__main__":

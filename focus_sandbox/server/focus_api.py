@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from focus_sandbox.audit import AuditLog, actor_of, origin_of
 from focus_sandbox.server import derive
 from focus_sandbox.server.broker import BrokerError
 from focus_sandbox.server.http_util import error, read_json
@@ -115,6 +116,7 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
     config = ctx.config
     app = FastAPI(title="Focus Server (sandbox)", version=config.fibre.sw_version,
                   docs_url=None, redoc_url=None)
+    audit = AuditLog(config.run_dir, "focus-server")  # who created and cancelled which job (focus_sandbox.audit)
 
     ack_methods = ["GET", "POST", "PUT", "DELETE"] if config.has("ack_accepts_any_method") else ["GET"]
 
@@ -164,6 +166,7 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
                 early = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req), window)
             except Unavailable as exc:
                 return error(503, str(exc))
+            audit.record("create", f"job/{early['job_id']}", actor_of(request), origin=origin_of(request))
         if req.historic:
             if ctx.recordings is None:
                 return error(503, "MongoDB is not configured; historic playback unavailable")
@@ -181,6 +184,7 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
             response = await run_in_threadpool(ctx.orchestrator.create, response_fields(config, req), window)
         except Unavailable as exc:
             return error(503, str(exc))
+        audit.record("create", f"job/{response['job_id']}", actor_of(request), origin=origin_of(request))
         return JSONResponse(response)
 
     @app.post("/configure", openapi_extra={"requestBody": {
@@ -237,13 +241,14 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
             return error(404, "Invalid job_id")
         return error(404, f"Job {job_id} is not ready yet")
 
-    def cancel_job(job_id: str) -> JSONResponse:
+    def cancel_job(job_id: str, request: Request) -> JSONResponse:
         """Cancel a job: its resources are removed within cleanup_timeout_s."""
         rec, failure = _lookup(job_id)
         if failure:
             return failure
         if rec.frozen:
             return error(404, "Invalid job_id")
+        audit.record("cancel", f"job/{job_id}", actor_of(request), origin=origin_of(request))
         try:
             ctx.orchestrator.cancel(rec)
         except KubeError as exc:

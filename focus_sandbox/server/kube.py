@@ -5,6 +5,8 @@ import threading
 
 import requests
 
+from focus_sandbox.audit import ACTOR_HEADER
+
 
 class KubeError(Exception):
     """The cluster API could not be reached or refused a request."""
@@ -22,6 +24,7 @@ class Kube:
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
             self._local.session = requests.Session()
+            self._local.session.headers[ACTOR_HEADER] = "focus-server"  # the product itself, in the audit log
         return self._local.session
 
     def _call(self, method: str, path: str, **kwargs) -> requests.Response:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from focus_sandbox.audit import AuditLog, origin_of
 from focus_sandbox.server.broker import ALERT_ROUTING_KEY, WRONG_ROUTING_KEY, Broker, BrokerError
 from focus_sandbox.server.http_util import error, read_json
 from focus_sandbox.settings import SandboxConfig
@@ -97,6 +98,7 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
     app = FastAPI(title="Prisma Web App (sandbox)", docs_url=None, redoc_url=None)
     sessions: dict[str, str] = {}
     store = AlertStore()
+    audit = AuditLog(config.run_dir, "web-app")  # who deleted which alerts (focus_sandbox.audit)
 
     async def _json(request: Request):
         return await read_json(request, lambda msg: JSONResponse(
@@ -181,6 +183,10 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
         ids = body.get("alertIds") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             return JSONResponse({"error": "alertIds must be a list of strings", "field": "alertIds"}, 400)
-        return JSONResponse({"deleted": store.delete(site_id, ids)})
+        deleted = store.delete(site_id, ids)
+        if deleted:
+            audit.record("delete", f"alerts of {site_id}", _user(request) or "?", origin=origin_of(request),
+                         alert_ids=deleted)
+        return JSONResponse({"deleted": deleted})
 
     return app

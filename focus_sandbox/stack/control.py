@@ -44,7 +44,8 @@ def daemon_pid(home: Path | str | None = None) -> int | None:
 
 def start_stack(profile: str = "spec", defects: list[str] | tuple[str, ...] = (), home: Path | str | None = None,
                 *, mongodb_uri: str | None = None, waiting_for_fibre: bool = False, port_base: int | None = None,
-                logs_dir: Path | str | None = None, timeout_s: float = START_TIMEOUT_S) -> Runtime:
+                logs_dir: Path | str | None = None, timeout_s: float = START_TIMEOUT_S,
+                shape: str = "local") -> Runtime:
     """Start the daemon detached and return the runtime once every component is ready.
 
     Raises ValueError for an unknown profile or defect switch, StackError when a stack already runs
@@ -71,6 +72,8 @@ def start_stack(profile: str = "spec", defects: list[str] | tuple[str, ...] = ()
         command += ["--port-base", str(port_base)]
     if logs_dir is not None:
         command += ["--logs-dir", str(logs_dir)]
+    if shape != "local":
+        command += ["--shape", shape]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
            "PYTHONUNBUFFERED": "1"}
     with open(home / DAEMON_LOG_FILE, "wb") as log:

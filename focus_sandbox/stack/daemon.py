@@ -29,6 +29,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--mongodb-uri")
     parser.add_argument("--waiting-for-fibre", action="store_true")
     parser.add_argument("--port-base", type=int)
+    parser.add_argument("--shape", default="local", choices=("local", "rehearsal"),
+                        help="rehearsal: staging's shape (HTTPS, SSH via a jump host; focus_sandbox.rehearsal)")
     parser.add_argument("--spawned-at", type=float, help="time.time() of the spawn, for started_in_s")
     parser.add_argument("--logs-dir", help="where the run's logs are copied at stop (default reports/sandbox-logs)")
     return parser.parse_args(argv)
@@ -88,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 
     options = StackOptions(profile=args.profile, defects=active, mongodb_uri=args.mongodb_uri,
                            waiting_for_fibre=args.waiting_for_fibre, port_base=args.port_base,
-                           spawned_at=args.spawned_at)
+                           spawned_at=args.spawned_at, shape=args.shape)
     logs_dir = Path(args.logs_dir) if args.logs_dir else default_logs_dir()
     stack = Stack(home, options, stop_requested)
     code = 0
     try:
         runtime = stack.start()
         runtime.write(home)
-        print(f"[daemon] stack ready in {runtime.started_in_s:.2f} s (profile {args.profile}, "
+        print(f"[daemon] stack ready in {runtime.started_in_s:.2f} s (shape {args.shape}, profile {args.profile}, "
               f"defects: {', '.join(active) or 'none'})", flush=True)
         while not stop_requested.wait(0.5):
             pass

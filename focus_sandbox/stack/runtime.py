@@ -36,6 +36,19 @@ class SshInfo(BaseModel):
     kubectl: str
 
 
+class RehearsalInfo(BaseModel):
+    """What the staging-shaped run adds (``up --shape rehearsal``): see focus_sandbox.rehearsal."""
+
+    ca_bundle: str                 # the run's private CA: every HTTPS endpoint is signed by it
+    ssh_jump_port: int             # the jump host in front of the node that runs kubectl
+    suite_rabbitmq_user: str       # the suite's own broker account (not the product's)
+    suite_rabbitmq_password: str
+    tenant_web_user: str           # the other tenant's accounts
+    tenant_web_password: str
+    tenant_rabbitmq_user: str
+    tenant_rabbitmq_password: str
+
+
 class Runtime(BaseModel):
     """The content of ``runtime.json`` (docs/ARCHITECTURE.md, "The sandbox stack")."""
 
@@ -60,6 +73,8 @@ class Runtime(BaseModel):
     timings: Timings
     rate_limit: RateLimit
     capacity: int
+    shape: str = "local"
+    rehearsal: RehearsalInfo | None = None
 
     def write(self, home: Path) -> Path:
         """Write ``runtime.json`` atomically with mode 0600 (it holds the generated passwords)."""

@@ -17,14 +17,15 @@ import uvicorn
 
 from focus_sandbox.cluster import Cluster
 from focus_sandbox.cluster.kubeconfig import write_kubeconfig
+from focus_sandbox import rehearsal as rehearsal_shape, tls as server_tls
 from focus_sandbox.components import epmd, focus_server, mongodb, rabbitmq, sshd
 from focus_sandbox.ports import PortAllocator
-from focus_sandbox.settings import SandboxConfig, WebAppUser
+from focus_sandbox.settings import SandboxConfig, Timings, WebAppUser
 
-from .runtime import DAEMON_LOG_FILE, Runtime, SshInfo
+from .runtime import DAEMON_LOG_FILE, RehearsalInfo, Runtime, SshInfo
 
 NAMESPACE = "panda"
-READY_TIMEOUT_S = {"rabbitmq": 40.0, "mongodb": 20.0, "sshd": 10.0, "focus-server": 30.0}
+READY_TIMEOUT_S = {"rabbitmq": 40.0, "mongodb": 20.0, "sshd": 10.0, "sshd-jump": 10.0, "focus-server": 30.0}
 LOG_TAIL_LINES = 40
 
 STREAM_PORT_BASE = 12301   # the first job stream port, as on staging
@@ -54,6 +55,7 @@ class StackOptions:
     waiting_for_fibre: bool = False
     port_base: int | None = None
     spawned_at: float | None = None  # time.time() when the daemon was spawned
+    shape: str = "local"             # or "rehearsal": staging's shape (focus_sandbox.rehearsal)
 
 
 class _ApiServer:
@@ -128,22 +130,31 @@ class Stack:
         kube_url = f"http://127.0.0.1:{kube_port}"
         write_kubeconfig(kubeconfig, kube_url, namespace=NAMESPACE)
 
+        rehearsal = opts.shape == "rehearsal"
+        tls = server_tls.create(self.run_dir / "tls") if rehearsal else None
         rabbit_password = secrets.token_urlsafe(18)
         self.epmd_port = self.ports.take("epmd")
         node = rabbitmq.prepare(self.run_dir, node_port=self.ports.take("amqp"),
                                 management_port=self.ports.take("rabbitmq-management"),
                                 dist_port=self.ports.take("erlang-dist"), epmd_port=self.epmd_port,
-                                password=rabbit_password)
+                                password=rabbit_password, tls=tls,
+                                extra_plugins=rehearsal_shape.EXTRA_BROKER_PLUGINS if rehearsal else ())
         mongo_port = None if opts.mongodb_uri else self.ports.take("mongodb")
         mongodb_uri = opts.mongodb_uri or mongodb.uri(mongo_port)
         focus_port = self.ports.take("focus-server")
-        ssh = sshd.prepare(self.run_dir, self.ports.take("ssh"))
+        ssh = sshd.prepare(self.run_dir, self.ports.take("ssh"),
+                           set_env={"KUBECONFIG": str(kubeconfig)} if rehearsal else None)
+        jump = sshd.prepare_jump(self.run_dir, self.ports.take("ssh-jump"), ssh) if rehearsal else None
         users = {"qa": WebAppUser(password=secrets.token_urlsafe(12), can_delete=True),
                  "viewer": WebAppUser(password=secrets.token_urlsafe(12), can_delete=False)}
+        if rehearsal:
+            users[rehearsal_shape.TENANT_WEB_USER] = WebAppUser(password=secrets.token_urlsafe(12), can_delete=True)
+        self._web_users = users
         config = SandboxConfig(run_dir=str(self.run_dir), profile=opts.profile, defects=list(opts.defects),
                                waiting_for_fibre=opts.waiting_for_fibre, namespace=NAMESPACE,
                                kube_api_url=kube_url, mongodb_uri=mongodb_uri, rabbitmq_url=node.amqp_url,
-                               web_app_users=users, stream_port_base=self._claim_stream_ports())
+                               web_app_users=users, stream_port_base=self._claim_stream_ports(),
+                               **({"timings": Timings(**rehearsal_shape.TIMINGS)} if rehearsal else {}))
         config.write(config_path)
 
         # The broker is the slowest to boot: start it first. Independent components start together;
@@ -154,16 +165,20 @@ class Stack:
         if mongo_port is not None:
             self.cluster.add_deployment(mongodb.spec(self.run_dir, mongo_port))
         self.cluster.add_deployment(sshd.spec(ssh))
+        if jump is not None:
+            self.cluster.add_deployment(sshd.spec(jump, "sshd-jump"))
         self.api = self._serve_api(kube_port)
         self._mark("kube-api")
         if mongo_port is not None:
             self._wait_all({"mongodb": NAMESPACE})
-        self.cluster.add_deployment(focus_server.spec(config_path, focus_port))
-        self._wait_all({"rabbitmq": NAMESPACE, "sshd": sshd.NAMESPACE, "focus-server": NAMESPACE})
+        self.cluster.add_deployment(focus_server.spec(config_path, focus_port, tls))
+        self._wait_all({"rabbitmq": NAMESPACE, "sshd": sshd.NAMESPACE, "focus-server": NAMESPACE,
+                        **({"sshd-jump": sshd.NAMESPACE} if jump is not None else {})})
+        rehearsal_info = self._rehearsal_accounts(node, tls, jump) if rehearsal else None
 
         started = self._elapsed()
         (self.run_dir / "startup-timings.json").write_text(json.dumps(self.timings, indent=2))
-        base = f"http://127.0.0.1:{focus_port}"
+        base = f"{'https' if tls else 'http'}://127.0.0.1:{focus_port}"
         return Runtime(
             pid=os.getpid(), run_dir=str(self.run_dir), profile=opts.profile,
             defects=list(opts.defects), started_in_s=round(started, 2),
@@ -174,7 +189,25 @@ class Stack:
             namespace=NAMESPACE,
             ssh=SshInfo(host=ssh.host, port=ssh.port, user=ssh.user, key_file=str(ssh.key_file),
                         known_hosts_file=str(ssh.known_hosts_file), kubectl=f"kubectl --kubeconfig {kubeconfig}"),
-            timings=config.timings, rate_limit=config.rate_limit, capacity=config.capacity)
+            timings=config.timings, rate_limit=config.rate_limit, capacity=config.capacity,
+            shape=opts.shape, rehearsal=rehearsal_info)
+
+    def _rehearsal_accounts(self, node, tls, jump) -> RehearsalInfo:
+        """Broker accounts of the suite and the tenant (the product keeps its own), and the rest of
+        what the rehearsal adds to the runtime."""
+        suite_password, tenant_password = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+        # the suite's account may read every connection and queue (a QA login); the tenant's only uses AMQP
+        rehearsal_shape.add_broker_users(
+            node.management_url, node.verify, (rabbitmq.USER, node.password),
+            {rehearsal_shape.SUITE_BROKER_USER: (suite_password, "monitoring"),
+             rehearsal_shape.TENANT_BROKER_USER: (tenant_password, "")})
+        self._mark("broker accounts")
+        return RehearsalInfo(
+            ca_bundle=str(tls.ca_bundle), ssh_jump_port=jump.port,
+            suite_rabbitmq_user=rehearsal_shape.SUITE_BROKER_USER, suite_rabbitmq_password=suite_password,
+            tenant_web_user=rehearsal_shape.TENANT_WEB_USER,
+            tenant_web_password=self._web_users[rehearsal_shape.TENANT_WEB_USER].password,
+            tenant_rabbitmq_user=rehearsal_shape.TENANT_BROKER_USER, tenant_rabbitmq_password=tenant_password)
 
     def _serve_api(self, port: int) -> _ApiServer:
         """Serve the cluster API on ``port``. Taken since we chose it? Then the run cannot go on: the
