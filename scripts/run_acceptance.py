@@ -64,7 +64,16 @@ def main(argv: list[str]) -> int:
         return 2
     REPORTS.mkdir(exist_ok=True)
     started = time.monotonic()
+    rehearsal = None
     with ExitStack() as cleanup:
+        if args.env == "rehearsal":  # the sandbox in staging's shape, with another tenant (scripts/rehearsal.py)
+            from scripts.rehearsal import Rehearsal
+
+            try:
+                session = cleanup.enter_context(Rehearsal(profile=args.profile, defects=args.defect))
+            except ValueError as bad_switch:
+                print(f"[acceptance] {bad_switch}", file=sys.stderr)
+                return 2
         if args.env == "local":
             from focus_sandbox.stack import running_stack
 
@@ -74,14 +83,20 @@ def main(argv: list[str]) -> int:
                 print(f"[acceptance] {bad_switch}", file=sys.stderr)
                 return 2
         behave_rc = run_behave(args.env, args.tags, behave_args)
+        if args.env == "rehearsal":
+            rehearsal = session.finish()  # while the stack is up: the tenant's verdict, the suite's leftovers
     from focus_support.reporting.run_report import finish_run
 
-    return finish_run(
+    code = finish_run(
         behave_exit_code=behave_rc,
         strict=args.strict,
         generate_html=not args.no_report,
         wall_time_s=time.monotonic() - started,
     )
+    if rehearsal is not None:
+        print("\n".join(rehearsal.lines()), flush=True)
+        code = rehearsal.exit_code(code)
+    return code
 
 
 if __name__ == "__main__":
