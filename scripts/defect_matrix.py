@@ -33,6 +33,7 @@ AREA_FEATURES: dict[str, tuple[str, ...]] = {
     "api": (F + "api/health_and_channels.feature",),
     "rate_limit": (F + "api/rate_limiting.feature",),
     "alerts": (F + "alerts",),
+    "capacity": (F + "capacity",),
 }
 
 # Features no sandbox switch can break (they check the suite's own environment declarations and
