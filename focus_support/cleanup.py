@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from focus_support import run_ledger
 from focus_support.errors import CleanupError, InfrastructureError
 from focus_support.waiting import wait_until
 
@@ -148,6 +149,7 @@ class JobTracker:
         with self._lock:
             if job_id not in self._run:
                 self._run.append(job_id)
+                run_ledger.publish(job_id)  # parallel workers tell each other's jobs from strays
             if job_id not in self._scenario:
                 self._scenario.append(job_id)
 

@@ -127,9 +127,16 @@ def used_up(context):
 
 @when("I send one more valid configuration request")
 def one_more(context):
-    suite, state = context.suite, context.state
-    response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (1, 10)), retry=NO_RETRY)
-    _remember_throttle(context, response)
+    suite, state, notes = context.suite, context.state, _notes(context)
+
+    def send():
+        # an accepted one started a job: registered at once, cleaned up, and explained by its id
+        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (1, 10)), retry=NO_RETRY)
+        _remember_throttle(context, response)
+        return response
+
+    # the request judged is the last one: throttled, or accepted where a refill cannot explain it
+    api.throttled_after_drain(send, notes.drain, notes.limit)
 
 
 @then("the request is throttled")

@@ -1,4 +1,4 @@
-@issue:seed-1.4 @needs_rate_limit
+@issue:seed-1.4 @needs_rate_limit @serial
 Feature: Rate limiting of configuration requests
   Focus Server limits how fast one client may configure views. Above the limit it answers "too many
   requests" with a Retry-After header saying how many seconds to wait, and it starts nothing for the

@@ -1,4 +1,4 @@
-@destructive @exclusive @requires_mongodb @requires_cluster
+@destructive @exclusive @serial @requires_mongodb @requires_cluster
 Feature: Serving through a MongoDB outage
   Historic views depend on the recordings index in MongoDB; live views do not. While MongoDB is
   down, Focus Server refuses historic requests quickly as "service unavailable" without starting

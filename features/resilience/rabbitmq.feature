@@ -1,4 +1,4 @@
-@issue:seed-1.5 @destructive @exclusive @requires_rabbitmq @requires_cluster
+@issue:seed-1.5 @destructive @exclusive @serial @requires_rabbitmq @requires_cluster
 Feature: Surviving a RabbitMQ connection reset or restart
   Jobs and alerts travel through the RabbitMQ broker. A dropped connection or a restarted broker
   must not take the product down: clients reconnect on their own, a message the broker confirmed is

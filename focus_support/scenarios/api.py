@@ -118,6 +118,34 @@ def drain(client: Any, limit: Limit) -> Burst:
     return burst_until_throttled(client, DRAIN_BODY, limit)
 
 
+REFILL_ATTEMPTS = 5  # bounds the follow-ups of a request accepted on a refilled token
+
+
+def throttled_after_drain(send: Callable[[], requests.Response], drained: Burst, limit: Limit,
+                          clock: Callable[[], float] = time.monotonic) -> list[requests.Response]:
+    """Send valid requests right after a drain until one is throttled; returns every answer, in order.
+
+    The bucket refills continuously: a drain ending in a 429 leaves less than one token, but a
+    fraction of one may complete before the next request arrives (a 429 costs no token), so one
+    acceptance right after the drain is the token bucket working, not a finding. Each acceptance
+    uses that token up, so the next request, sent at once, must be throttled unless a whole new
+    token (``1 / refill`` seconds) had time to come; an acceptance sooner than that stops the loop
+    and stays the last answer, for the step to judge. No drain 429: one request, judged as it is.
+    """
+    answers = [send()]
+    if not drained.throttled or limit.refill_per_s <= 0:
+        return answers
+    token_s = 1.0 / limit.refill_per_s
+    accepted_at = clock()
+    while answers[-1].status_code != THROTTLED and len(answers) < REFILL_ATTEMPTS:
+        answers.append(send())
+        now = clock()
+        if answers[-1].status_code != THROTTLED and now - accepted_at < token_s:
+            break  # two acceptances within one token's refill time: not explained by the bucket
+        accepted_at = now
+    return answers
+
+
 def retry_after_s(response: requests.Response) -> float | None:
     """Seconds the ``Retry-After`` header asks for, or None when absent or unreadable."""
     return parse_retry_after(response.headers.get("Retry-After"))

@@ -1,0 +1,171 @@
+"""What lets parallel workers share one environment: the run's job ledger, a worker's source
+address, and rate-limit steps that do not depend on when the token bucket refills."""
+from __future__ import annotations
+
+import http.server
+import socketserver
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from focus_support import run_ledger
+from focus_support.clients.source_address import new_session
+from focus_support.scenarios.api import THROTTLED, Burst, Limit, throttled_after_drain
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+def test_without_a_ledger_only_the_processs_own_jobs_are_explained(monkeypatch):
+    monkeypatch.delenv(run_ledger.ENV_VAR, raising=False)
+    run_ledger.publish("1-1")  # no ledger: nothing to write, nothing raised
+    names = ["grpc-job-1-1", "grpc-service-1-2", "queue/grpc-job-1-3-1733.1", "something-else"]
+    assert run_ledger.unexplained(names, own=["1-1"]) == ["grpc-service-1-2", "queue/grpc-job-1-3-1733.1",
+                                                           "something-else"]
+
+
+def test_jobs_another_worker_published_are_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv(run_ledger.ENV_VAR, str(tmp_path / "jobs.ledger"))
+    run_ledger.publish("7-1")
+    run_ledger.publish("7-2")
+    assert run_ledger.known_job_ids() == {"7-1", "7-2"}
+    names = ["grpc-job-7-1", "cleanup-job-7-2", "grpc-job-9-9"]
+    assert run_ledger.unexplained(names, settle_s=0.2) == ["grpc-job-9-9"]
+
+
+def test_an_id_published_a_moment_late_is_waited_for(monkeypatch, tmp_path):
+    monkeypatch.setenv(run_ledger.ENV_VAR, str(tmp_path / "jobs.ledger"))
+    timer = threading.Timer(0.3, run_ledger.publish, args=("8-1",))
+    timer.start()
+    try:
+        assert run_ledger.unexplained(["grpc-job-8-1", "grpc-service-8-1"], settle_s=3.0) == []
+    finally:
+        timer.cancel()
+
+
+def test_a_stray_stays_unexplained_after_the_settle_time(monkeypatch, tmp_path):
+    monkeypatch.setenv(run_ledger.ENV_VAR, str(tmp_path / "jobs.ledger"))
+    assert run_ledger.unexplained(["grpc-job-5-5"], settle_s=0.2) == ["grpc-job-5-5"]
+
+
+def test_the_job_tracker_publishes_every_job_once(monkeypatch, tmp_path):
+    from focus_support.cleanup import JobTracker
+
+    ledger = tmp_path / "jobs.ledger"
+    monkeypatch.setenv(run_ledger.ENV_VAR, str(ledger))
+    tracker = JobTracker(focus=None, k8s=None)
+    for job_id in ("3-1", "3-2", "3-1"):
+        tracker.register(job_id)
+    assert ledger.read_text().split() == ["3-1", "3-2"]
+
+
+# --- the source address ----------------------------------------------------------------------------
+def test_a_worker_connects_from_its_own_loopback_address(monkeypatch):
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            seen.append(self.client_address[0])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with socketserver.TCPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        monkeypatch.setenv("FOCUS_CLIENT_SOURCE_ADDRESS", "127.0.0.12")
+        new_session().get(url, timeout=5)
+        monkeypatch.delenv("FOCUS_CLIENT_SOURCE_ADDRESS")
+        new_session().get(url, timeout=5)
+        server.shutdown()
+    assert seen == ["127.0.0.12", "127.0.0.1"]
+
+
+# --- a throttled request after a drain, whatever the refill timing --------------------------------
+@dataclass
+class Answer:
+    status_code: int
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+LIMIT = Limit(capacity=5, refill_per_s=2.0)
+DRAINED = Burst(responses=[Answer(400)] * 5 + [Answer(THROTTLED)])  # type: ignore[list-item]
+
+
+def _sender(codes: list[int], clock: Clock, step_s: float):
+    answers = iter(codes)
+
+    def send():
+        clock.now += step_s
+        return Answer(next(answers))
+
+    return send
+
+
+def test_the_request_right_after_the_drain_is_judged_when_throttled():
+    clock = Clock()
+    answers = throttled_after_drain(_sender([THROTTLED], clock, 0.03), DRAINED, LIMIT, clock)
+    assert [a.status_code for a in answers] == [THROTTLED]
+
+
+def test_an_acceptance_a_refill_explains_is_followed_by_the_throttled_request():
+    clock = Clock()
+    answers = throttled_after_drain(_sender([200, THROTTLED], clock, 0.03), DRAINED, LIMIT, clock)
+    assert [a.status_code for a in answers] == [200, THROTTLED]
+
+
+def test_two_acceptances_within_one_tokens_refill_time_stay_the_answer():
+    clock = Clock()
+    answers = throttled_after_drain(_sender([200, 200, THROTTLED], clock, 0.03), DRAINED, LIMIT, clock)
+    assert [a.status_code for a in answers] == [200, 200], "the second acceptance is the finding"
+
+
+def test_acceptances_a_slow_machine_explains_are_bounded():
+    clock = Clock()
+    answers = throttled_after_drain(_sender([200] * 10, clock, 0.6), DRAINED, LIMIT, clock)
+    assert len(answers) == 5 and answers[-1].status_code == 200
+
+
+def test_without_a_throttled_drain_the_one_request_is_judged_as_it_is():
+    clock = Clock()
+    never = Burst(responses=[Answer(400)] * 8)  # type: ignore[list-item]
+    answers = throttled_after_drain(_sender([200, THROTTLED], clock, 0.03), never, LIMIT, clock)
+    assert [a.status_code for a in answers] == [200]
+
+
+@pytest.mark.parametrize("gap_s", [0.0, 0.06, 0.3, 0.49])
+def test_a_token_bucket_server_always_ends_the_step_throttled(gap_s):
+    """The flake of record: whatever fraction of a token refilled before the request, a correct
+    token bucket (the sandbox's own) leaves the judged request throttled."""
+    from focus_sandbox.server.ratelimit import TokenBucket
+
+    bucket = TokenBucket(capacity=5, refill_per_s=2.0)
+    # the drain leaves 0.9 of a token: any gap over 0.05 s lets the next request in on a refill
+    end = 0.45
+    times = iter([0.0] * 4 + [end, end] + [end + gap_s + k * 0.03 for k in range(5)])
+    clock_now = [0.0]
+
+    def take() -> int:
+        clock_now[0] = next(times)
+        return bucket.take("client")
+
+    import focus_sandbox.server.ratelimit as ratelimit
+
+    real = ratelimit.time.monotonic
+    ratelimit.time.monotonic = lambda: clock_now[0]  # type: ignore[assignment]
+    try:
+        drain = Burst(responses=[Answer(THROTTLED if take() else 400) for _ in range(6)])  # type: ignore[misc]
+        assert drain.throttled, "a full bucket of 5 is drained by the sixth request"
+        answers = throttled_after_drain(lambda: Answer(THROTTLED if take() else 200), drain, LIMIT,
+                                        lambda: clock_now[0])
+    finally:
+        ratelimit.time.monotonic = real  # type: ignore[assignment]
+    assert answers[-1].status_code == THROTTLED, [a.status_code for a in answers]
