@@ -27,6 +27,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--tags", default="", help="behave tag expression")
     parser.add_argument("--strict", action="store_true", help="known bugs and open questions fail the run too")
     parser.add_argument("--no-report", action="store_true", help="skip the Allure HTML generation")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 1),
+                        help="parallel behave workers against the one environment (scripts/parallel_run.py)")
+    parser.add_argument("--shard", default=os.environ.get("SHARD") or None,
+                        help="i/n: run the i-th of n duration-balanced parts of the selection")
+    parser.add_argument("--timings", default=None, help="run record whose durations balance shards and workers")
+    parser.add_argument("--rerun", default=None, help="run only the scenarios listed (reports/rerun.txt)")
     return parser.parse_known_args(argv)
 
 
@@ -56,12 +62,36 @@ def run_behave(env: str, tags: str, extra: list[str]) -> int:
             return child.wait()
 
 
+def _rerun_list(path: str) -> list[str]:
+    from scripts.scenario_plan import read_locations
+
+    try:
+        return read_locations(path)
+    except OSError:
+        return []
+
+
+def run_planned(args: argparse.Namespace, behave_args: list[str]) -> int:
+    """Plan the selection, run it in ``--jobs`` workers, merge their reports into reports/."""
+    from scripts.parallel_run import run_suite
+
+    if args.rerun:
+        behave_args = [f"@{args.rerun}", *behave_args]
+    print(f"[acceptance] env {args.env}; behave {' '.join(behave_args) or '(whole suite)'}"
+          + (f" --tags {args.tags!r}" if args.tags else ""), flush=True)
+    return run_suite(args.env, args.tags, behave_args, jobs=max(1, args.jobs), shard_spec=args.shard,
+                     timings=args.timings, reports=REPORTS)
+
+
 def main(argv: list[str]) -> int:
     args, behave_args = parse_args(argv)
     envs = known_environments()
     if args.env not in envs:
         print(f"Unknown environment '{args.env}'. Known environments: {', '.join(envs)}", file=sys.stderr)
         return 2
+    if args.rerun and not _rerun_list(args.rerun):
+        print(f"[acceptance] nothing to rerun: {args.rerun} lists no failed scenario", flush=True)
+        return 0
     REPORTS.mkdir(exist_ok=True)
     started = time.monotonic()
     rehearsal = None
@@ -82,7 +112,7 @@ def main(argv: list[str]) -> int:
             except ValueError as bad_switch:  # unknown profile or defect switch
                 print(f"[acceptance] {bad_switch}", file=sys.stderr)
                 return 2
-        behave_rc = run_behave(args.env, args.tags, behave_args)
+        behave_rc = run_planned(args, behave_args)
         if args.env == "rehearsal":
             rehearsal = session.finish()  # while the stack is up: the tenant's verdict, the suite's leftovers
     from focus_support.reporting.run_report import finish_run
