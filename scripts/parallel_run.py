@@ -132,6 +132,7 @@ class ParallelRun:
         self._killed = False
         self._lock = threading.Lock()
         self._line = line
+        self.flags: list[str] = []
 
     @property
     def workers(self) -> list[Worker]:
@@ -147,7 +148,7 @@ class ParallelRun:
                    "-D", f"env={self.env}", "-D", f"progress_total={len(worker.scenarios)}"]
         for define in self.defines:
             command += ["-D", define]
-        return command
+        return command + list(self.flags)
 
     def environment(self, worker: Worker) -> dict[str, str]:
         env = {**os.environ, "FOCUS_ENV": self.env, "PYTHONUNBUFFERED": "1", "FOCUS_WORKER": worker.name,
@@ -281,3 +282,109 @@ class ParallelRun:
                     w.process.kill()
 
         threading.Thread(target=killer, daemon=True).start()
+
+
+# --- one acceptance run: plan, workers, merge ---------------------------------------------------------
+TIMINGS_FILE = "timings.json"
+# behave options a worker needs as given (selection options are already in its location list)
+_WORKER_FLAGS = {"--no-capture", "--no-capture-stderr", "--no-logcapture", "--stop", "-v", "--verbose"}
+
+
+def split_behave_args(behave_args: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """(selection args for the plan, ``-D`` defines, flags) of the extra behave arguments."""
+    selection, defines, flags = [], [], []
+    args = list(behave_args)
+    while args:
+        arg = args.pop(0)
+        if arg in ("-D", "--define") and args:
+            defines.append(args.pop(0))
+        elif arg.startswith("--define="):
+            defines.append(arg.split("=", 1)[1])
+        elif arg in _WORKER_FLAGS:
+            flags.append(arg)
+        else:
+            selection.append(arg)
+    return selection, defines, flags
+
+
+def timings_source(reports: Path, explicit: str | None) -> Path | None:
+    """The run record whose durations balance the split: ``--timings``, else the last full run's."""
+    if explicit:
+        return Path(explicit)
+    for name in (TIMINGS_FILE, "run-results.json"):
+        if (reports / name).exists():
+            return reports / name
+    return None
+
+
+def update_timings(reports: Path, records: Sequence[dict]) -> None:
+    """Keep the latest duration of every scenario that ran (sharded runs do not write: their
+    shards must all split with the same timings)."""
+    path = reports / TIMINGS_FILE
+    try:
+        known = {r["location"]: r for r in json.loads(path.read_text(encoding="utf-8")).get("records", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        known = {}
+    for record in records:
+        if record.get("status") in ("passed", "failed", "broken") and ":" in (record.get("location") or ""):
+            known[record["location"]] = {k: record.get(k) for k in ("location", "scenario", "duration_s", "status")}
+    path.write_text(json.dumps({"records": sorted(known.values(), key=lambda r: r["location"])}, indent=0),
+                    encoding="utf-8")
+
+
+def _worker_failures(run: ParallelRun) -> list[dict]:
+    """A run-level record for each worker that failed where none of its records shows it."""
+    from scripts.merge_runs import run_level
+
+    out = []
+    for worker in run.workers:
+        if worker.exit_code in (None, 0) or run.interrupted:
+            continue
+        records = worker.records()
+        if any(r.get("status") in ("failed", "broken") for r in records):
+            continue
+        log = worker.log.relative_to(REPO) if worker.log.is_relative_to(REPO) else worker.log
+        out.append(run_level(f"worker {worker.name}: behave exited {worker.exit_code} without a failing scenario "
+                             f"after {len(records)} of its {len(worker.scenarios)} scenario(s) (a hook outside "
+                             f"any scenario, a crash, a parse error): see {log}"))
+    return out
+
+
+def run_suite(env: str, tags: str, behave_args: Sequence[str], jobs: int = 1, shard_spec: str | None = None,
+              timings: str | None = None, reports: Path = REPO / "reports", out: TextIO | None = None) -> int:
+    """Plan, run in ``jobs`` workers, merge into ``reports``; returns a behave-style exit code."""
+    from focus_support.reporting.console import count_line, failure_block
+    from focus_support.reporting.records import ScenarioRecord
+    from scripts.merge_runs import merge
+    from scripts.scenario_plan import collect, load_durations, shard
+
+    out = out or sys.stdout
+    selection, defines, flags = split_behave_args(behave_args)
+    whole = collect([*(["--tags", tags] if tags else []), *selection])
+    durations = load_durations(timings_source(reports, timings))
+    plan = shard(whole, shard_spec, durations)
+    alone = sum(1 for s in plan if s.alone)
+    part = f" (shard {shard_spec} of {len(whole)})" if shard_spec else ""
+    out.write(f"[acceptance] {len(plan)} scenario(s){part} in {jobs} worker(s)"
+              + (f"; {alone} run alone after the others (@serial/@exclusive)" if jobs > 1 and alone else "") + "\n")
+    out.flush()
+    run = ParallelRun(plan, jobs, env, reports / "workers", durations, defines, out)
+    run.flags = flags
+    started = time.monotonic()
+    workers = run.run()
+    recorded = [w for w in workers if w.records() or run.interrupted]
+    planned = [s for w in recorded for s in w.scenarios]
+    summary = merge([w.folder for w in workers if w.folder.exists()], reports, plan=planned,
+                    interrupted=run.interrupted, extra_records=_worker_failures(run))
+    if summary.duplicated or summary.missing:
+        out.write(summary.describe() + "\n")
+    records = [ScenarioRecord.from_dict(r) for r in summary.records]
+    block = failure_block(records)
+    out.write(("\n" + block + "\n" if block else "") + "\n" + count_line(records, time.monotonic() - started) + "\n")
+    out.flush()
+    if not shard_spec and not run.interrupted:
+        update_timings(reports, summary.records)
+    if run.interrupted:
+        return 130
+    codes = [w.exit_code for w in workers if w.exit_code is not None]
+    return max(codes) if codes else 0
