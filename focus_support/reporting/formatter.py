@@ -26,6 +26,7 @@ from focus_support.reporting.redaction import redact
 from focus_support.reporting.run_info import RUN, write_results_metadata
 from focus_support.reporting.statuses import Outcome, scenario_outcome, step_outcome
 from focus_support.reporting.tags import issue_label, parse_tags
+from focus_support.reporting.xray import tms_url, xray_keys
 from focus_support.reporting.triage import judge_record
 from focus_support.verdict.classify import PRODUCT_KNOWN
 
@@ -104,6 +105,8 @@ class FocusAllureListener(AllureListener):
             url = RUN.issue_url(issue)
             if url:
                 test.links.append(Link(type=LinkType.ISSUE, url=url, name=issue_label(issue)))
+        for key in xray_keys(info.tags):  # @xray:PZ-NNNNN: the test case in the test-management tool
+            test.links.append(Link(type=LinkType.TEST_CASE, url=tms_url(key), name=key))
         self._started[self.current_scenario_uuid] = time.monotonic()
         observations.reset()
 
