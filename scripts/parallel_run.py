@@ -117,7 +117,7 @@ class ParallelRun:
     def __init__(self, plan: Sequence[PlannedScenario], jobs: int, env: str, root: Path,
                  durations: dict[str, float] | None = None, defines: Sequence[str] = (),
                  out: TextIO | None = None, bind_addresses: bool | None = None,
-                 line: Callable[[dict, int, int, float], str] | None = None) -> None:
+                 line: Callable[[dict, int, int, float], str] | None = None, cwd: Path = REPO) -> None:
         self.plan = list(plan)
         self.jobs = max(1, jobs)
         self.env = env
@@ -132,6 +132,7 @@ class ParallelRun:
         self._killed = False
         self._lock = threading.Lock()
         self._line = line
+        self.cwd = cwd
         self.flags: list[str] = []
 
     @property
@@ -151,8 +152,9 @@ class ParallelRun:
         return command + list(self.flags)
 
     def environment(self, worker: Worker) -> dict[str, str]:
+        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
         env = {**os.environ, "FOCUS_ENV": self.env, "PYTHONUNBUFFERED": "1", "FOCUS_WORKER": worker.name,
-               "FOCUS_RUN_LEDGER": str(self.root / LEDGER_FILE)}
+               "FOCUS_RUN_LEDGER": str(self.root.resolve() / LEDGER_FILE), "PYTHONPATH": path}
         if worker.source_address:
             env["FOCUS_CLIENT_SOURCE_ADDRESS"] = worker.source_address
         return env
@@ -177,7 +179,7 @@ class ParallelRun:
         worker.folder.mkdir(parents=True, exist_ok=True)
         with open(worker.log, "wb") as log:
             # Own process group: Ctrl-C reaches each worker once, from us (see _interrupt).
-            worker.process = subprocess.Popen(self.command(worker), cwd=REPO, env=self.environment(worker),
+            worker.process = subprocess.Popen(self.command(worker), cwd=self.cwd, env=self.environment(worker),
                                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                               start_new_session=True)
         worker.started = time.monotonic()
@@ -351,7 +353,8 @@ def _worker_failures(run: ParallelRun) -> list[dict]:
 
 
 def run_suite(env: str, tags: str, behave_args: Sequence[str], jobs: int = 1, shard_spec: str | None = None,
-              timings: str | None = None, reports: Path = REPO / "reports", out: TextIO | None = None) -> int:
+              timings: str | None = None, reports: Path = REPO / "reports", out: TextIO | None = None,
+              cwd: Path = REPO) -> int:
     """Plan, run in ``jobs`` workers, merge into ``reports``; returns a behave-style exit code."""
     from focus_support.reporting.console import count_line, failure_block
     from focus_support.reporting.records import ScenarioRecord
@@ -360,7 +363,7 @@ def run_suite(env: str, tags: str, behave_args: Sequence[str], jobs: int = 1, sh
 
     out = out or sys.stdout
     selection, defines, flags = split_behave_args(behave_args)
-    whole = collect([*(["--tags", tags] if tags else []), *selection])
+    whole = collect([*(["--tags", tags] if tags else []), *selection], root=cwd)
     durations = load_durations(timings_source(reports, timings))
     plan = shard(whole, shard_spec, durations)
     alone = sum(1 for s in plan if s.alone)
@@ -368,12 +371,13 @@ def run_suite(env: str, tags: str, behave_args: Sequence[str], jobs: int = 1, sh
     out.write(f"[acceptance] {len(plan)} scenario(s){part} in {jobs} worker(s)"
               + (f"; {alone} run alone after the others (@serial/@exclusive)" if jobs > 1 and alone else "") + "\n")
     out.flush()
-    run = ParallelRun(plan, jobs, env, reports / "workers", durations, defines, out)
+    run = ParallelRun(plan, jobs, env, reports / "workers", durations, defines, out, cwd=cwd)
     run.flags = flags
     started = time.monotonic()
     workers = run.run()
     recorded = [w for w in workers if w.records() or run.interrupted]
-    planned = [s for w in recorded for s in w.scenarios]
+    covered = {s.location for w in recorded for s in w.scenarios}
+    planned = [s for s in plan if s.location in covered]  # plan order: the merged reports read like one run
     summary = merge([w.folder for w in workers if w.folder.exists()], reports, plan=planned,
                     interrupted=run.interrupted, extra_records=_worker_failures(run))
     if summary.duplicated or summary.missing:

@@ -245,7 +245,9 @@ def merge_cucumber(documents: Iterable[list[dict[str, Any]]]) -> list[dict[str, 
 
 # --- JUnit XML ---------------------------------------------------------------------------------------
 def _classname(record: ScenarioRecord) -> str:
-    path = record.location.rsplit(":", 1)[0]
+    path = (record.location or "").rsplit(":", 1)[0]
+    if not path.endswith(".feature"):
+        return "run"  # a run-level failure outside any scenario
     parts = Path(path).with_suffix("").parts
     if "features" in parts:
         parts = parts[parts.index("features") + 1:]
