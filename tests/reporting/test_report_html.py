@@ -14,7 +14,7 @@ import pytest
 from focus_support.reporting.allure_cli import ALLURE_BIN
 from focus_support.reporting.run_report import finish_run
 from focus_support.reporting.serve import serving
-from reporting_tiny_suite import REPO, make_project, run_behave
+from reporting_tiny_suite import make_project, run_behave
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,6 @@ Feature: Overview
   Scenario: unreachable
     Given the server cannot be reached
 """
-SCREENSHOT = REPO / "reports" / "allure-overview.png"
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +86,11 @@ def _run_chromium(url: str, *extra: str) -> subprocess.CompletedProcess:
 
 
 def test_overview_in_a_real_browser_shows_the_runs_counts(report):
+    # the screenshot stays beside the tiny suite's report: make test never writes the user's reports/
+    screenshot = report / "allure-overview.png"
     with serving(report / "allure-report") as url:
         dom = _run_chromium(url + "index.html", "--dump-dom").stdout
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        SCREENSHOT.unlink(missing_ok=True)
-        shot = _run_chromium(url + "index.html", f"--screenshot={SCREENSHOT}")
+        shot = _run_chromium(url + "index.html", f"--screenshot={screenshot}")
     total = re.search(r'class="splash__title">(\d+)</div><div class="splash__subtitle">test cases', dom)
     assert total, f"the overview did not render its summary widget; DOM starts: {dom[:500]!r}"
     assert total.group(1) == "5"
@@ -101,4 +100,4 @@ def test_overview_in_a_real_browser_shows_the_runs_counts(report):
                             r'<div class="bar__fill bar__fill_status_(\w+)"[^>]*>(\d+)</div>', dom)
     assert ("Product bug — new", "failed", "1") in categories, categories
     assert ("Test infrastructure", "broken", "1") in categories, categories
-    assert SCREENSHOT.exists() and SCREENSHOT.stat().st_size > 10_000, shot.stderr[-1000:]
+    assert screenshot.exists() and screenshot.stat().st_size > 10_000, shot.stderr[-1000:]
