@@ -56,7 +56,7 @@ DEFECTS: dict[str, Defect] = {
         "configure"),
     "window_order_not_validated": _D("configure does not reject end_time <= start_time with a 422", "configure"),
     "window_length_not_validated": _D("configure accepts historic windows longer than 30 time-axis durations",
-                                      "configure"),
+                                      "configure", True),
     "waterfall_nfft_one_rejected": _D(
         "waterfall requests are held to the multichannel NFFT rule, so the valid nfftSelection 1 is rejected",
         "configure"),
@@ -70,12 +70,17 @@ DEFECTS: dict[str, Defect] = {
     "status_empty": _D('configure and metadata answer status "" instead of "success"', "response", True),
     "full_band_frequency_bins": _D(
         "frequencies_list is the full band (nfft/2+1 bins) regardless of frequencyRange", "response"),
-    "decimated_frequency_bins": _D("multichannel frequencies_list keeps every 4th bin only", "response"),
+    "decimated_frequency_bins": _D(
+        "multichannel bins are 4x coarser than prr/nfft, floor(band / spacing) of them from the band's start "
+        "(the recorded answer: 64 bins spaced 7.797 Hz for NFFT 1024 over 0-500 Hz)", "response", True),
     "wrong_lines_dt": _D("lines_dt is height / displayTimeAxisDuration (inverted)", "response"),
     "job_id_reused": _D("job ids restart from the number of live jobs, so ids are reused", "response"),
     "view_type_echoed_as_int": _D("configure and metadata answer view_type as an int (0/1/2), not a string",
-                                  "response"),
-    "stream_port_as_string": _D('configure and metadata answer stream_port as a string ("12301")', "response"),
+                                  "response", True),
+    "stream_port_as_string": _D('configure and metadata answer stream_port as a string ("12301")', "response",
+                                True),
+    "stream_url_with_scheme": _D('configure and metadata answer stream_url with its scheme ("http://127.0.0.1")',
+                                 "response", True),
     "channel_amount_off_by_one": _D("multichannel and waterfall channel_amount is max - min (the +1 forgotten)",
                                     "response"),
     "channel_keys_zero_based": _D("channel_to_stream_index keys are 0-based (channel - 1)", "response"),
@@ -111,6 +116,15 @@ DEFECTS: dict[str, Defect] = {
     "unknown_job_metadata_answers_200": _D(
         "/metadata of a job id the server does not know (never issued, expired or cancelled) answers 200 {}",
         "lifecycle"),
+    # the job's gRPC data stream (contract 16)
+    "stream_frames_outside_range": _D(
+        "the job's stream labels its frames with channels just past the configured range", "stream"),
+    "stream_row_index_frozen": _D("every row of a stream carries the same row_index", "stream"),
+    "stream_empty_payloads": _D("stream frames state a non-zero shape but carry no main_data", "stream"),
+    "stream_never_sends": _D("the job accepts StreamData calls but never sends a frame", "stream"),
+    "stream_watched_job_idles_out": _D(
+        "the streaming pod counts idle time even while a client watches, so a watched job ends at the idle "
+        "timeout", "stream"),
     # MongoDB (contract 7)
     "deleted_index_missing": _D("the recordings collection has no index on 'deleted'", "mongodb", True),
     "recordings_unsorted": _D("/recordings_in_time_range answers in storage order, not by start",
@@ -167,9 +181,17 @@ DEFECTS: dict[str, Defect] = {
                                         "rate_limit"),
     "retry_after_understated": _D(
         "after a 429 the client is locked out for 3x the Retry-After it was told", "rate_limit"),
+    # capacity under load (contract 4 and 5, issue 17)
+    "capacity_below_requirement": _D(
+        "configure answers 503 once 35 jobs are live, short of the 40 required (staging failed around 40)",
+        "capacity"),
+    "throttled_alerts_published": _D(
+        "push-to-rabbit publishes an alert it then refuses with 429, so a refused push is still reported",
+        "capacity"),
     # Prisma Web App alerts (contract 6, Issue #29)
     "alert_class_id_not_validated": _D("push-to-rabbit accepts any classId", "alerts", True),
-    "alert_dof_not_validated": _D("push-to-rabbit accepts negative or too large dofM", "alerts", True),
+    "alert_dof_not_validated": _D("push-to-rabbit accepts a negative dofM", "alerts", True),
+    "alert_dof_beyond_fibre_accepted": _D("push-to-rabbit accepts a dofM beyond the fibre's length", "alerts"),
     "alert_missing_fields_accepted": _D("push-to-rabbit accepts bodies with missing fields",
                                         "alerts", True),
     "alert_severity_zero_accepted": _D("push-to-rabbit accepts severity 0", "alerts", True),

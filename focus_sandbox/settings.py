@@ -22,7 +22,7 @@ class Timings(BaseModel):
 
 
 class RateLimit(BaseModel):
-    """Token bucket applied to POST /configure per client address."""
+    """A token bucket: POST /configure per client address, alert pushes per session."""
 
     capacity: int = 5
     refill_per_s: float = 2.0
@@ -39,12 +39,22 @@ class LiveFibre(BaseModel):
     prr: float = 2000.0
     dx: float = 1.02
     number_of_channels: int = 2337
-    fiber_start_meters: float = 0.0
-    fiber_length_meters: float = 2383.74
+    fiber_start_meters: int = 0          # whole metres, as the product's models type them (contract 15)
+    fiber_length_meters: int = 2384
     sw_version: str = "sandbox-1.0"
     fiber_description: str = "sandbox fibre"
     num_samples_per_trace: int = 2048
     dtype: str = "float32"
+
+
+# The recorded exchange of contract 15 fits a live prr of about 1996 Hz: the observed profile reports
+# that rate, so it answers the recorded request with the recorded bins (7.797 Hz apart).
+OBSERVED_PRR_HZ = 1996.0
+
+
+def fibre_of(profile: str) -> LiveFibre:
+    """The live fibre a profile reports."""
+    return LiveFibre(prr=OBSERVED_PRR_HZ) if profile == "observed" else LiveFibre()
 
 
 class SandboxConfig(BaseModel):
@@ -63,6 +73,8 @@ class SandboxConfig(BaseModel):
     web_app_users: dict[str, WebAppUser] = Field(default_factory=dict)
     timings: Timings = Field(default_factory=Timings)
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    # alert pushes per signed-in session: the deployed Web App refused pushes under about 10/s (contract 5)
+    alert_push_limit: RateLimit = Field(default_factory=lambda: RateLimit(capacity=10, refill_per_s=5.0))
     capacity: int = 60
     stream_port_base: int = 12301
     fibre: LiveFibre = Field(default_factory=LiveFibre)

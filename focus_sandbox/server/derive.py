@@ -39,12 +39,14 @@ def frequencies(config: SandboxConfig, view: str, nfft: int | None, f_min: int |
     df = (1000.0 if config.has("frequency_resolution_assumes_1000hz") else prr) / nfft
     if config.has("full_band_frequency_bins"):
         return [k * df for k in range(nfft // 2 + 1)]
+    if view == MULTICHANNEL and config.has("decimated_frequency_bins"):
+        # as recorded (contract 15): spacing 4 x prr/nfft, floor(band / spacing) bins from the band's start
+        spacing = 4 * df
+        k_lo = max(0, math.ceil(f_min / spacing - 1e-9))
+        return [(k_lo + i) * spacing for i in range(math.floor((f_max - f_min) / spacing + 1e-9))]
     k_lo = max(0, math.ceil(f_min / df - 1e-9))
     k_hi = math.floor(f_max / df + 1e-9)
-    bins = [k * df for k in range(k_lo, k_hi + 1)]
-    if view == MULTICHANNEL and config.has("decimated_frequency_bins"):
-        bins = bins[::4]
-    return bins
+    return [k * df for k in range(k_lo, k_hi + 1)]
 
 
 def lines_dt(config: SandboxConfig, view: str, duration: int | None, height: int, prr: float) -> float:

@@ -44,6 +44,9 @@ TIME_RANGE_SCHEMA = {"type": "object", "required": ["start_time", "end_time"],
                      "properties": {"start_time": {"type": "integer"}, "end_time": {"type": "integer"}}}
 
 
+SHAPE_ERRORS = frozenset({"missing", "int_type", "dict_type", "string_type"})
+
+
 @dataclass
 class FocusContext:
     """What the Focus Server routes need: config, orchestration, recordings, rate limiter."""
@@ -107,6 +110,16 @@ def response_fields(config: SandboxConfig, req: ConfigureRequest) -> dict:
     }
 
 
+def rejection(errors: list[dict]) -> JSONResponse:
+    """How an invalid configure is refused (contract 15): a broken rule of the specs meeting is a 400
+    whose ``error`` names the rule; a body of the wrong shape (a field missing or of the wrong type)
+    is FastAPI's 422 with ``detail``."""
+    broken_rules = [e for e in errors if e["type"] not in SHAPE_ERRORS]
+    if broken_rules:
+        return error(400, "; ".join(e["msg"] for e in broken_rules))
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -150,7 +163,7 @@ def build_focus_app(ctx: FocusContext) -> FastAPI:
                 return error(503, str(exc))
         req, errors = validate_configure(config, body)
         if req is None:
-            return JSONResponse({"detail": errors}, status_code=422)
+            return rejection(errors)
         if provisional:
             await run_in_threadpool(ctx.orchestrator.broker.delete_queue, provisional)
         if not req.historic and config.has("live_configure_needs_mongodb") and ctx.recordings is not None:

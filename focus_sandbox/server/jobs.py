@@ -28,6 +28,7 @@ NODE_LABEL = {"kubernetes.io/hostname": "sandbox-node"}
 MISSING_NODE_LABEL = {"kubernetes.io/hostname": "decommissioned-worker"}
 WRONG_PORT_OFFSET = 10_000  # stream_port_mismatch: the pod listens this far from the advertised port
 NEVER_IDLE_S = 86_400  # idle_jobs_never_end: an idle timeout no test outlives
+FAILING_ABOVE_JOBS = 35  # capacity_below_requirement: configures fail from here on (40 are required)
 
 
 class Unavailable(Exception):
@@ -154,11 +155,14 @@ class Orchestrator:
             if len(self.registry.live()) >= self.config.capacity:
                 raise Unavailable(f"capacity reached: {self.config.capacity} live jobs; "
                                   "cancel a job or retry later")
+            if self.config.has("capacity_below_requirement") and len(self.registry.live()) >= FAILING_ABOVE_JOBS:
+                raise Unavailable("cannot start job: the cluster has no room for another streaming pod")
             job_id = self._new_job_id()
             port = self._reserve_port()
         queue = f"grpc-job-{job_id}-{time.time():.6f}"
         stream_port = str(port) if self.config.has("stream_port_as_string") else port
-        response = {"job_id": job_id, **response_fields, "stream_url": STREAM_HOST, "stream_port": stream_port}
+        url = f"http://{STREAM_HOST}" if self.config.has("stream_url_with_scheme") else STREAM_HOST
+        response = {"job_id": job_id, **response_fields, "stream_url": url, "stream_port": stream_port}
         undo: list = []
         try:
             self.broker.declare_queue(queue)

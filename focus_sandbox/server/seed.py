@@ -21,6 +21,8 @@ RECORDING_COUNT = 300
 RECORDING_SPACING_S = 864   # 300 recordings over the last 3 days
 RECORDING_LENGTH_S = 600    # leaves a gap of 264 s between recordings (historic "no recording" windows)
 INDEXED_FIELDS = ("start_time", "end_time", "uuid", "deleted")
+LIVE_ROOT = "/prisma/root/recordings"
+ARCHIVE_ROOT = "/prisma/root/archive"
 
 
 def identifier_uuid() -> str:
@@ -32,9 +34,8 @@ def identifier_uuid() -> str:
 
 
 def _fiber_metadata(config: SandboxConfig) -> dict:
-    f = config.fibre
-    return {"prr": f.prr, "dx": f.dx, "number_of_channels": f.number_of_channels,
-            "fiber_start_meters": f.fiber_start_meters, "fiber_length_meters": f.fiber_length_meters}
+    """The fibre a recording was made on, in the live metadata's own shape."""
+    return config.fibre.model_dump()
 
 
 def _recordings(config: SandboxConfig, now: dt.datetime) -> list[dict]:
@@ -62,7 +63,7 @@ def _recordings(config: SandboxConfig, now: dt.datetime) -> list[dict]:
 
 
 def _unrecognized(now: dt.datetime) -> list[dict]:
-    return [{"folder_name": f"/data/recordings/broken_{i:03d}", "file_count": i * 3,
+    return [{"folder_name": f"{LIVE_ROOT}/broken_{i:03d}", "file_count": i * 3,
              "update_time": now - dt.timedelta(hours=i * 7)} for i in range(1, 6)]
 
 
@@ -105,9 +106,14 @@ def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
                                        "base_path_names_missing_collection")):
             return guid  # a folders-only or missing "collection": creating indexes would make it up
     else:
-        guid = identifier_uuid()
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-        db[guid].insert_many(_recordings(config, now))
+        guid = str(uuid.uuid4())  # real sites name the collection by a dashed UUID (contract 15)
+        try:
+            db[guid].insert_many(_recordings(config, now))
+        except pymongo.errors.OperationFailure:
+            # nx-27017 accepts only identifier-like collection names: the 32-hex form there
+            guid = identifier_uuid()
+            db[guid].insert_many(_recordings(config, now))
         unrecognized = f"{guid}-unrecognized_recordings"
         try:
             db[unrecognized].insert_many(_unrecognized(now))
@@ -118,9 +124,9 @@ def seed(config: SandboxConfig, client: pymongo.MongoClient) -> str:
         live = unrecognized if config.has("base_path_names_unrecognized_collection") else guid
         if config.has("base_path_names_missing_collection"):
             live = identifier_uuid()  # a guid no collection was ever created for
-        db["base_paths"].insert_many([
-            {"base_path": "/data/recordings", "guid": live, "is_archive": False},
-            {"base_path": "/archive/recordings", "guid": identifier_uuid(), "is_archive": True},
+        db["base_paths"].insert_many([  # staging's roots (contract 15)
+            {"base_path": LIVE_ROOT, "guid": live, "is_archive": False},
+            {"base_path": ARCHIVE_ROOT, "guid": identifier_uuid(), "is_archive": True},
         ])
         log.info("MongoDB seeded: %d recordings in %s", RECORDING_COUNT + 2, guid)
     _sync_indexes(config, db[guid])

@@ -228,7 +228,7 @@ def _times(config: SandboxConfig, body: dict, duration: int | None, errors: _Err
                 errors.add((key,), f"{key} must not be in the future")
     if duration and end - start > duration * WINDOW_FACTOR and not config.has("window_length_not_validated"):
         errors.add(("end_time",),
-                   f"historic window must be <= displayTimeAxisDuration x {WINDOW_FACTOR} = "
+                   f"end_time - start_time must be <= displayTimeAxisDuration x {WINDOW_FACTOR} = "
                    f"{duration * WINDOW_FACTOR} s")
     return (start, end) if len(errors) == before else (None, None)
 

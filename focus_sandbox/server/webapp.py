@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from focus_sandbox.audit import AuditLog, origin_of
 from focus_sandbox.server.broker import ALERT_ROUTING_KEY, WRONG_ROUTING_KEY, Broker, BrokerError
 from focus_sandbox.server.http_util import error, read_json
+from focus_sandbox.server.ratelimit import TokenBucket
 from focus_sandbox.settings import SandboxConfig
 
 COOKIE = "access-token"
@@ -49,7 +50,10 @@ def validate_alert(config: SandboxConfig, body: Any) -> dict:
             lowest_severity <= severity <= 3 or config.has("alert_severity_not_validated"))):
         raise AlertError("severity", "severity must be 1 (low), 2 (medium) or 3 (high)")
     fibre_m = config.fibre.fiber_length_meters
-    if dof is not None and not (_is_int(dof) and (0 <= dof <= fibre_m or config.has("alert_dof_not_validated"))):
+    negative_allowed = config.has("alert_dof_not_validated")         # observed on staging
+    beyond_allowed = config.has("alert_dof_beyond_fibre_accepted")   # not observed: a mistake to catch
+    if dof is not None and not (_is_int(dof) and (dof >= 0 or negative_allowed)
+                                and (dof <= fibre_m or beyond_allowed)):
         raise AlertError("dofM", f"dofM must be an integer in 0..{fibre_m:g} (fibre length)")
     if ids is not None and not (isinstance(ids, list) and ids
                                 and all(isinstance(i, str) and i.strip() for i in ids)):
@@ -98,6 +102,7 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
     app = FastAPI(title="Prisma Web App (sandbox)", docs_url=None, redoc_url=None)
     sessions: dict[str, str] = {}
     store = AlertStore()
+    push_limit = TokenBucket(config.alert_push_limit.capacity, config.alert_push_limit.refill_per_s)
     audit = AuditLog(config.run_dir, "web-app")  # who deleted which alerts (focus_sandbox.audit)
 
     async def _json(request: Request):
@@ -138,6 +143,12 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
         denied = _guard(request, site_id, anonymous_ok=config.has("alert_push_without_session_accepted"))
         if denied:
             return denied
+        # Pushes are limited per session (anonymous ones per address); a refused push publishes nothing.
+        session = request.cookies.get(COOKIE) or f"anonymous {request.client.host if request.client else ''}"
+        wait = push_limit.take(session)
+        throttled = error(429, f"Too many alert pushes; retry in {wait} s", {"Retry-After": str(wait)})
+        if wait and not config.has("throttled_alerts_published"):
+            return throttled
         body, failure = await _json(request)
         if failure:
             return failure
@@ -162,6 +173,8 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
         except BrokerError as exc:
             return error(503, f"{exc}; alert not published")
         store.add([{k: v for k, v in m.items() if k != "alertIds"} for m in messages])
+        if wait:  # throttled_alerts_published: refused after it was published
+            return throttled
         return JSONResponse({} if config.has("alert_response_not_echoed") else alert, status_code=201)
 
     @app.get("/{site_id}/api/alert")

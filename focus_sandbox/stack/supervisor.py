@@ -20,7 +20,7 @@ from focus_sandbox.cluster.kubeconfig import write_kubeconfig
 from focus_sandbox import rehearsal as rehearsal_shape, tls as server_tls
 from focus_sandbox.components import epmd, focus_server, mongodb, rabbitmq, sshd
 from focus_sandbox.ports import PortAllocator
-from focus_sandbox.settings import SandboxConfig, Timings, WebAppUser
+from focus_sandbox.settings import SandboxConfig, Timings, WebAppUser, fibre_of
 
 from .runtime import DAEMON_LOG_FILE, RehearsalInfo, Runtime, SshInfo
 
@@ -151,6 +151,7 @@ class Stack:
             users[rehearsal_shape.TENANT_WEB_USER] = WebAppUser(password=secrets.token_urlsafe(12), can_delete=True)
         self._web_users = users
         config = SandboxConfig(run_dir=str(self.run_dir), profile=opts.profile, defects=list(opts.defects),
+                               fibre=fibre_of(opts.profile),
                                waiting_for_fibre=opts.waiting_for_fibre, namespace=NAMESPACE,
                                kube_api_url=kube_url, mongodb_uri=mongodb_uri, rabbitmq_url=node.amqp_url,
                                web_app_users=users, stream_port_base=self._claim_stream_ports(),

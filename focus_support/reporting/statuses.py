@@ -75,6 +75,8 @@ def kind_of_exception(exc: BaseException | None) -> str:
 def _describe(exc: BaseException | None) -> str | None:
     if exc is None:
         return None
+    if isinstance(exc, AssertionError) and str(exc):
+        return str(exc).strip()  # a product finding: its message is the whole story, the class name is noise
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 

@@ -137,14 +137,26 @@ def test_int_view_type_is_echoed_as_string_and_ids_increase(infra, jobs):
     ({"view_type": "2", "channels": {"min": 1, "max": 4}, "displayInfo": {"height": 10},
       "displayTimeAxisDuration": 30}, "displayTimeAxisDuration"),
 ])
-def test_invalid_configure_is_422_naming_the_field_and_creates_nothing(infra, body, field):
+def test_a_broken_rule_is_400_naming_the_field_and_creates_nothing(infra, body, field):
+    """The specs meeting's shape (contract 15): 400 with an error message that names the rule."""
     kube = infra.kube()
     before = ({j["metadata"]["name"] for j in kube.list_jobs()}, {s["metadata"]["name"] for s in kube.list_services()})
     resp = t.post_configure(infra.focus_url, body)
-    assert resp.status_code == 422, resp.text
-    assert any(field in [str(p) for p in e["loc"]] for e in resp.json()["detail"]), resp.json()
+    assert resp.status_code == 400, resp.text
+    assert field in resp.json()["error"], resp.json()
     after = ({j["metadata"]["name"] for j in kube.list_jobs()}, {s["metadata"]["name"] for s in kube.list_services()})
     assert after[0] <= before[0] and after[1] <= before[1], f"created {after[0] - before[0]} {after[1] - before[1]}"
+
+
+@pytest.mark.parametrize("body,field", [
+    ({k: v for k, v in MULTI.items() if k != "channels"}, "channels"),
+    ({**MULTI, "displayInfo": {"height": "tall"}}, "height"),
+    ({**MULTI, "nfftSelection": 1024.5}, "nfftSelection"),
+])
+def test_a_body_of_the_wrong_shape_is_fastapis_422_with_detail(infra, body, field):
+    resp = t.post_configure(infra.focus_url, body)
+    assert resp.status_code == 422, resp.text
+    assert any(field in [str(p) for p in e["loc"]] for e in resp.json()["detail"]), resp.json()
 
 
 def test_metadata_errors(infra):

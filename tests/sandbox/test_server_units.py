@@ -139,7 +139,7 @@ def test_singlechannel_and_waterfall_fields():
 @pytest.mark.parametrize("switch,field,check", [
     ("status_empty", "status", lambda v: v == ""),
     ("full_band_frequency_bins", "frequencies_amount", lambda v: v == 129),
-    ("decimated_frequency_bins", "frequencies_amount", lambda v: v == 17),
+    ("decimated_frequency_bins", "frequencies_amount", lambda v: v == 16),  # floor(500 / (4 x 2000/256))
     ("wrong_lines_dt", "lines_dt", lambda v: v == 768 / 30),
 ])
 def test_response_switches(switch, field, check):
@@ -177,7 +177,7 @@ GOOD_ALERT = {"classId": 104, "severity": 2, "dofM": 100, "alertsAmount": 2, "al
 @pytest.mark.parametrize("field,value,switch", [
     ("classId", 999, "alert_class_id_not_validated"), ("classId", -1, "alert_class_id_not_validated"),
     ("severity", 0, "alert_severity_zero_accepted"), ("severity", 4, None),
-    ("dofM", -5, "alert_dof_not_validated"), ("dofM", 99999, "alert_dof_not_validated"),
+    ("dofM", -5, "alert_dof_not_validated"), ("dofM", 99999, "alert_dof_beyond_fibre_accepted"),
     ("alertsAmount", 3, None), ("alertIds", [], None), ("alertIds", [""], None),
     ("classId", ..., "alert_missing_fields_accepted"), ("alertIds", ..., "alert_missing_fields_accepted"),
 ])
