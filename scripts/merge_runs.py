@@ -189,6 +189,10 @@ def main(argv: list[str]) -> int:
         print(block + "\n")
     print(count_line(records))
     code = finish_run(behave_exit_code=0, strict=args.strict, generate_html=not args.no_report, reports=args.out)
+    if plan is not None and not summary.missing and not summary.duplicated:
+        from scripts.parallel_run import update_timings
+
+        update_timings(args.out, summary.records)  # a complete run: its timings balance the next shards
     return code if not summary.duplicated else max(code, 1)
 
 
