@@ -22,13 +22,23 @@ def _run_level_failure(message: str) -> ScenarioRecord:
                           error_line=message)
 
 
-def collect_records(reports: Path, behave_exit_code: int) -> list[ScenarioRecord]:
-    """The run's records plus a run-level failure when behave failed where no scenario shows it."""
+def _interrupted_run() -> ScenarioRecord:
+    return ScenarioRecord(feature="(run)", scenario="behave run", location="", status="skipped",
+                          kind="interrupted", error_line="the run was interrupted by the user before it finished")
+
+
+def collect_records(reports: Path, behave_exit_code: int, interrupted: bool = False) -> list[ScenarioRecord]:
+    """The run's records plus a run-level failure when behave failed where no scenario shows it
+    (an interruption by the user is recorded as such, never as infrastructure)."""
     record_file = reports / RECORD_FILE
     if not record_file.exists():
         return [_run_level_failure(f"no {RECORD_FILE}: the FocusAllureFormatter was not active "
                                    f"(behave.ini format) or behave did not start (exit {behave_exit_code})")]
     records = load_records(record_file)
+    if any(r.kind == "interrupted" for r in records):
+        return records
+    if interrupted:
+        return records + [_interrupted_run()]
     failed = any(r.status in ("failed", "broken") for r in records)
     if behave_exit_code != 0 and not failed:
         records.append(_run_level_failure(
@@ -49,12 +59,12 @@ def _environment_line(results: Path) -> str:
 
 def finish_run(behave_exit_code: int, strict: bool = False, generate_html: bool = True,
                wall_time_s: float | None = None, reports: Path | str = REPORTS,
-               secrets: Iterable[str] = (), out=None) -> int:
+               secrets: Iterable[str] = (), out=None, interrupted: bool = False) -> int:
     """Write and print reports/triage.md, build the HTML report, print how to open it; return the exit code."""
     out = out or sys.stdout
     reports = Path(reports)
     results, report = reports / "allure-results", reports / "allure-report"
-    triage = Triage.of(collect_records(reports, behave_exit_code), strict=strict)
+    triage = Triage.of(collect_records(reports, behave_exit_code, interrupted), strict=strict)
     header = _environment_line(results)
     title = "Triage of the last run" + (f" ({header})" if header else "")
     text = render_markdown(triage, strict=strict, title=title)

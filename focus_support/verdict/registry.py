@@ -12,6 +12,7 @@ Bug state lives here, not in the feature files: fixing a bug edits the registry,
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -200,11 +201,21 @@ def load_evidence(path: Path | str = EVIDENCE_FILE) -> EvidenceMap:
     return evidence  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    return load_registry()
+    """The registry of this checkout (``FOCUS_KNOWN_BUGS_FILE`` names another file, e.g. in tests)."""
+    return _cached_registry(os.environ.get("FOCUS_KNOWN_BUGS_FILE") or str(KNOWN_BUGS_FILE))
 
 
-@lru_cache(maxsize=1)
 def default_evidence() -> EvidenceMap:
-    return load_evidence()
+    """The evidence map of this checkout (``FOCUS_EVIDENCE_FILE`` names another file)."""
+    return _cached_evidence(os.environ.get("FOCUS_EVIDENCE_FILE") or str(EVIDENCE_FILE))
+
+
+@lru_cache(maxsize=4)
+def _cached_registry(path: str) -> Registry:
+    return load_registry(path)
+
+
+@lru_cache(maxsize=4)
+def _cached_evidence(path: str) -> EvidenceMap:
+    return load_evidence(path)

@@ -35,6 +35,17 @@ def works(context):
 def product_wrong(context, actual, expected):
     assert actual == expected, f"expected {expected}, got {actual}"
 
+@step("the product leaves {kinds} behind")
+def leaves(context, kinds):
+    from focus_support.verdict import fail
+    raise fail(f"expected every resource gone; left: {kinds}", "job.resources", "gone", kinds.split(","))
+
+
+@step("the user presses Ctrl-C")
+def interrupt(context):
+    raise KeyboardInterrupt
+
+
 @step("the server cannot be reached")
 def unreachable(context):
     raise UnreachableError("Focus Server at http://127.0.0.1:9/ refused the connection")

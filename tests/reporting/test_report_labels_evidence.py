@@ -84,7 +84,8 @@ def test_environment_widget_and_categories_written(run):
     props = (run.results_dir / "environment.properties").read_text()
     assert "Environment=tiny" in props and "behave=1.3.3" in props and "allure-behave=2.16.2" in props
     names = [c["name"] for c in json.loads((run.results_dir / "categories.json").read_text())]
-    assert names == ["Product bug — new", "Product bug — known", "Needs verification", "Test infrastructure"]
+    assert names == ["Product bug — new", "Product bug — known", "Needs verification", "Test infrastructure",
+                     "Interrupted"]
 
 
 def _attachments(step: dict) -> dict[str, str]:

@@ -1,133 +1,150 @@
-"""Triage classes, the triage table and the exit-code decision."""
+"""The verdict of whole (tiny) behave runs: triage.md, analysis.md and the exit code.
+
+Each tiny project has its own registry and evidence map (FOCUS_KNOWN_BUGS_FILE, FOCUS_EVIDENCE_FILE),
+so the runs show the rules, not the real suite's bugs.
+"""
 from __future__ import annotations
 
 import io
+import textwrap
 
 import pytest
 
-from focus_support.reporting.records import ScenarioRecord
 from focus_support.reporting.run_report import finish_run
-from focus_support.reporting.triage import (INFRASTRUCTURE, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW,
-                                            build_rows, classify, decide_exit_code, render_markdown)
 from reporting_tiny_suite import make_project, run_behave
 
-
-def record(name="s", status="failed", kind="assertion", **kw) -> ScenarioRecord:
-    return ScenarioRecord(feature="F", scenario=name, location="f:1", status=status, kind=kind, **kw)
-
-
-@pytest.mark.parametrize("rec, expected", [
-    (record(status="passed", kind="passed"), None),
-    (record(status="skipped", kind="skipped"), None),
-    (record(), PRODUCT_NEW),
-    (record(known_bug=True), PRODUCT_KNOWN),
-    (record(own_issues=["26"], issues=["26"]), PRODUCT_KNOWN),
-    (record(issues=["29"]), PRODUCT_NEW),  # an issue tag inherited from the feature only links
-    (record(needs_verification=True, own_issues=["seed-2.1"]), NEEDS_VERIFICATION),
-    (record(needs_verification=True, known_bug=True), PRODUCT_KNOWN),
-    (record(status="broken", kind="infrastructure", known_bug=True), INFRASTRUCTURE),
-    (record(status="broken", kind="error", needs_verification=True), INFRASTRUCTURE),
-    (record(status="broken", kind="pending"), INFRASTRUCTURE),
-    (record(status="broken", kind="undefined"), INFRASTRUCTURE),
-])
-def test_classify(rec, expected):
-    assert classify(rec) == expected
-
-
-@pytest.mark.parametrize("records, strict, code", [
-    ([], False, 0),
-    ([record(status="passed", kind="passed")], True, 0),
-    ([record(known_bug=True)], False, 0),
-    ([record(known_bug=True)], True, 1),
-    ([record(needs_verification=True)], False, 0),
-    ([record(needs_verification=True)], True, 1),
-    ([record()], False, 1),
-    ([record(status="broken", kind="infrastructure")], False, 1),
-])
-def test_decide_exit_code(records, strict, code):
-    assert decide_exit_code(records, strict) == code
-
-
-def test_rows_group_an_issue_and_count_its_scenarios():
-    records = [record("alert class 0", known_bug=True, own_issues=["29"], issues=["29"], severity="critical",
-                      error_line="AssertionError: expected 400, got 201"),
-               record("alert class 105", known_bug=True, own_issues=["29"], issues=["29"], severity="critical"),
-               record("alert severity 4", status="passed", kind="passed", issues=["29"], own_issues=["29"])]
-    [row] = build_rows(records)
-    assert (row.issue, row.category, row.priority, len(row.failed), row.total) == ("#29", PRODUCT_KNOWN, "HIGH", 2, 3)
-
-
-def test_known_issue_that_did_not_reproduce_is_listed_as_passing():
-    rows = build_rows([record("cancel removes job", status="passed", kind="passed", known_bug=True,
-                              own_issues=["26"], issues=["26"], severity="critical")])
-    assert [(r.issue, r.status) for r in rows] == [("#26", "✅ passed 1/1")]
-
-
-def test_markdown_has_the_seed_table_and_one_line_per_category():
-    records = [record("new one", error_line="AssertionError: expected 422, got 200", severity="critical"),
-               record("infra", status="broken", kind="infrastructure", error_type="focus_support.errors.UnreachableError",
-                      error_line="UnreachableError: refused | port 9"),
-               record("known", known_bug=True, own_issues=["26"], issues=["26"]),
-               record("open", needs_verification=True)]
-    text = render_markdown(records)
-    assert "| Issue | Category | Priority | Status | Scenarios | First error line |" in text
-    assert "| new one | product bug — new | HIGH | 🔴 failing 1/1 | new one | AssertionError: expected 422, got 200 |" in text
-    assert "| UnreachableError | test infrastructure | MEDIUM |" in text
-    assert "refused \\| port 9" in text  # pipes in errors do not break the table
-    for category, count in ((PRODUCT_NEW, 1), (INFRASTRUCTURE, 1), (PRODUCT_KNOWN, 1), (NEEDS_VERIFICATION, 1)):
-        assert f"**{category}**: {count} scenario(s)" in text
-    assert "Verdict: FAIL (exit code 1)" in text
-
-
+KNOWN_BUGS = """\
+bugs:
+  - id: "26"
+    title: Job cleanup failure
+    severity: critical
+    status: open
+    summary_row: Job Cleanup
+    scenarios: [cancelled job is cleaned up]
+    signatures:
+      - {step: "the product leaves * behind", subject: job.resources, seen: [queue, janitor-pod]}
+"""
+EVIDENCE = """\
+questions:
+  - {id: dy, title: Metadata dy field, question: "Is dy a field?", ask: Algorithms team, seed: "2.3",
+     summary_row: Metadata dy Field}
+rules:
+  job.cleanup: {says: everything goes, contract: "4", evidence: documented}
+  metadata.no-dy: {says: no dy, contract: "8", evidence: derived, question: dy}
+"""
 OBSERVED = """\
-@issue:29
-Feature: Alerts
-  @critical @known_bug
-  Scenario: unknown class is rejected
-    Given the product answers 201 instead of 400
+Feature: Jobs
+  @critical @rule:job.cleanup
+  Scenario: cancelled job is cleaned up
+    Given the product leaves queue behind
 
-  @needs_verification @issue:seed-2.3
-  Scenario: dy is reported
+  @rule:metadata.no-dy
+  Scenario: dy is absent
     Given the product answers 0 instead of 1
 
-  @minor
-  Scenario: valid alert accepted
+  @minor @rule:job.cleanup
+  Scenario: valid job is cleaned up
     Given it works
 """
 
 
-def test_known_bugs_and_open_questions_do_not_fail_the_run_unless_strict(tmp_path):
-    run = run_behave(make_project(tmp_path, {"alerts/a.feature": OBSERVED}))
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """Point the verdict (here and in the behave child) at the tiny registry and evidence map."""
+    bugs, evidence = tmp_path / "known_bugs.yaml", tmp_path / "evidence.yaml"
+    bugs.write_text(KNOWN_BUGS)
+    evidence.write_text(EVIDENCE)
+    env = {"FOCUS_KNOWN_BUGS_FILE": str(bugs), "FOCUS_EVIDENCE_FILE": str(evidence)}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def _run(tmp_path, registry, feature: str, **kw):
+    return run_behave(make_project(tmp_path / "project", {"jobs.feature": feature}, **kw), env=registry)
+
+
+def test_known_bugs_and_open_questions_do_not_fail_the_run_unless_strict(tmp_path, registry):
+    run = _run(tmp_path, registry, OBSERVED)
     assert run.returncode != 0, "behave itself fails the run; the verdict must not rely on that"
     out = io.StringIO()
-    assert finish_run(run.returncode, strict=False, generate_html=False, reports=run.reports, out=out) == 0
+    assert finish_run(run.returncode, generate_html=False, reports=run.reports, out=out) == 0
     triage = (run.reports / "triage.md").read_text()
     assert triage in out.getvalue()
-    assert "| #29 | product bug — known | HIGH | 🟠 failing 1/2 | unknown class is rejected |" in triage
-    assert "| seed-2.3 | needs verification | MEDIUM | ❓ failing 1/1 | dy is reported |" in triage
+    assert "| #26 Job cleanup failure | product bug — known | HIGH | 🟠 failing 1/1 |" in triage
+    assert "| Metadata dy field | needs verification |" in triage
     assert finish_run(run.returncode, strict=True, generate_html=False, reports=run.reports, out=io.StringIO()) == 1
 
 
-def test_new_bug_and_infrastructure_fail_the_run(tmp_path):
-    run = run_behave(make_project(tmp_path, {"x.feature": """\
+def test_the_run_writes_the_analysis_with_the_seed_summary_columns(tmp_path, registry):
+    run = _run(tmp_path, registry, OBSERVED)
+    finish_run(run.returncode, generate_html=False, reports=run.reports, out=io.StringIO())
+    analysis = (run.reports / "analysis.md").read_text()
+    assert "| Issue | Category | Priority | Status |" in analysis
+    assert "| Job Cleanup | System Bug | HIGH | 🔴 |" in analysis
+    assert "| Metadata dy Field | Needs Verification | - | ❓ |" in analysis
+    sections = ["## 1. Test Infrastructure Issues", "## 2. Issues Requiring Verification",
+                "## 3. Confirmed System Bugs", "## 4. Summary Table", "## 5. Recommended Actions"]
+    assert [analysis.index(s) for s in sections] == sorted(analysis.index(s) for s in sections)
+
+
+def test_a_known_bug_scenario_failing_another_way_is_a_new_bug(tmp_path, registry):
+    run = _run(tmp_path, registry, OBSERVED.replace("leaves queue behind", "leaves stream-job behind"))
+    assert finish_run(run.returncode, generate_html=False, reports=run.reports, out=io.StringIO()) == 1
+    triage = (run.reports / "triage.md").read_text()
+    assert "| cancelled job is cleaned up | product bug — new |" in triage
+    assert "#26 Job cleanup failure | product bug — known | HIGH | ⏭ not exercised" in triage
+
+
+def test_a_known_bug_that_no_longer_reproduces_is_listed_and_fails_only_strict_runs(tmp_path, registry):
+    run = _run(tmp_path, registry, OBSERVED.replace("the product leaves queue behind", "it works")
+               .replace("the product answers 0 instead of 1", "it works"))
+    assert finish_run(run.returncode, generate_html=False, reports=run.reports, out=io.StringIO()) == 0
+    assert "✅ no longer reproduces (1 passed) — verify the fix and close it" in (run.reports / "triage.md").read_text()
+    assert "**Verify the fix and close** #26" in (run.reports / "analysis.md").read_text()
+    assert finish_run(run.returncode, strict=True, generate_html=False, reports=run.reports, out=io.StringIO()) == 1
+
+
+def test_new_bug_and_infrastructure_fail_the_run(tmp_path, registry):
+    run = _run(tmp_path, registry, """\
         Feature: X
+          @rule:job.cleanup
           Scenario: regression
             Given the product answers 3 instead of 4
-        """}))
+
+          @rule:job.cleanup
+          Scenario: no server
+            Given the server cannot be reached
+        """)
     assert finish_run(run.returncode, generate_html=False, reports=run.reports, out=io.StringIO()) == 1
-    assert "product bug — new" in (run.reports / "triage.md").read_text()
+    triage = (run.reports / "triage.md").read_text()
+    assert "| regression | product bug — new |" in triage
+    assert "UnreachableError" in triage and "test infrastructure" in triage
 
 
-def test_behave_failure_outside_scenarios_is_infrastructure(tmp_path):
+def test_an_interrupted_run_is_reported_as_interrupted_not_as_infrastructure(tmp_path, registry):
+    run = _run(tmp_path, registry, """\
+        Feature: X
+          @rule:job.cleanup
+          Scenario: stopped half way
+            Given the user presses Ctrl-C
+        """)
+    assert finish_run(run.returncode, generate_html=False, reports=run.reports, out=io.StringIO()) == 1
+    triage = (run.reports / "triage.md").read_text()
+    assert "**interrupted**: 1 scenario(s)" in triage
+    assert "**test infrastructure**: 0 scenario(s)" in triage
+
+
+def test_behave_failure_outside_scenarios_is_infrastructure(tmp_path, registry):
     hooks = "def before_all(context):\n    raise RuntimeError('config file missing')\n"
     run = run_behave(make_project(tmp_path, {"x.feature": "Feature: X\n  Scenario: s\n    Given it works\n"},
-                                  hooks=hooks))
+                                  hooks=hooks), env=registry)
     assert run.returncode != 0
     assert finish_run(run.returncode, generate_html=False, reports=run.reports, out=io.StringIO()) == 1
     assert "behave exited" in (run.reports / "triage.md").read_text()
 
 
-def test_missing_run_record_is_infrastructure(tmp_path):
+def test_missing_run_record_is_infrastructure(tmp_path, registry):
     out = io.StringIO()
     assert finish_run(0, generate_html=False, reports=tmp_path, out=out) == 1
     assert "no run-results.json" in out.getvalue()
