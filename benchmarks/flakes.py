@@ -1,0 +1,91 @@
+"""Run the whole suite K times in a row and name every scenario whose outcome was not always the same.
+
+    flock /tmp/focus-sandbox.lock .venv/bin/python -m benchmarks.flakes [--runs 20] [--jobs 1]
+                                                      [--fresh-stack] [--tags EXPR]
+
+Each run is ``make acceptance`` minus the HTML report (plan, workers, merge, verdict), against one
+private sandbox stack (``--fresh-stack``: a new stack per run, as ``make acceptance`` does). A
+scenario is flaky when its status or verdict category differs between runs; for each, the runs
+and the first error line of each outcome are printed. Target: 0 flaky scenarios in 20 runs.
+The report is also written as JSON (``--out``), so a long series can be read afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from contextlib import ExitStack
+from pathlib import Path
+
+from benchmarks.suite_runs_common import SuiteResult, private_stack, run_full_suite
+
+
+def flaky(results: list[SuiteResult]) -> dict[str, dict[tuple, list[int]]]:
+    """location -> {outcome: [run numbers]} for every scenario with more than one outcome."""
+    seen: dict[str, dict[tuple, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for number, result in enumerate(results, 1):
+        for location, outcome in result.outcomes.items():
+            seen[location][outcome].append(number)
+    return {loc: dict(outcomes) for loc, outcomes in seen.items()
+            if len(outcomes) > 1 or sum(len(r) for r in outcomes.values()) != len(results)}
+
+
+def _first_errors(result: SuiteResult) -> dict[str, str]:
+    records = json.loads((result.reports / "run-results.json").read_text())["records"]
+    return {r["location"] or r["scenario"]: r.get("error_line") or "" for r in records}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--tags", default="")
+    parser.add_argument("--fresh-stack", action="store_true", help="a new sandbox stack for every run")
+    parser.add_argument("--out", type=Path, default=None, help="write the series as JSON here")
+    args = parser.parse_args(argv)
+    results: list[SuiteResult] = []
+    errors: dict[int, dict[str, str]] = {}
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="focus-flakes-") as tmp, ExitStack() as shared:
+        if not args.fresh_stack:
+            shared.enter_context(private_stack())
+        for number in range(1, args.runs + 1):
+            with ExitStack() as per_run:
+                if args.fresh_stack:
+                    per_run.enter_context(private_stack())
+                timings = Path(tmp) / "run1" / "timings.json" if results else None
+                result = run_full_suite(args.jobs, Path(tmp) / f"run{number}", timings=timings, tags=args.tags)
+            results.append(result)
+            errors[number] = _first_errors(result)
+            counts = result.counts()
+            print(f"run {number:>2}/{args.runs}: {result.wall_s:6.1f} s  {counts}  verdict {result.verdict}",
+                  flush=True)
+        total = time.monotonic() - began
+        found = flaky(results)
+        names = {loc: name for r in results for loc, name in r.names.items()}
+        print(f"\n{len(results)} runs of {max(len(r.outcomes) for r in results)} scenarios at JOBS={args.jobs} "
+              f"in {total / 60:.1f} min; flaky scenarios: {len(found)}")
+        report = []
+        for location, outcomes in sorted(found.items()):
+            print(f"  {location}  {names.get(location, '')}")
+            entry = {"location": location, "scenario": names.get(location, ""), "outcomes": []}
+            for outcome, runs in outcomes.items():
+                first = errors[runs[0]].get(location, "")
+                print(f"      {outcome} in runs {runs}" + (f": {first}" if first else ""))
+                entry["outcomes"].append({"status": outcome[0], "category": outcome[1], "runs": runs,
+                                          "first_error": first})
+            report.append(entry)
+        verdicts = sorted({r.verdict for r in results})
+        print(f"verdicts: {', '.join(verdicts)}")
+        if args.out:
+            args.out.write_text(json.dumps({"runs": len(results), "jobs": args.jobs, "minutes": round(total / 60, 1),
+                                            "walls_s": [round(r.wall_s, 1) for r in results],
+                                            "verdicts": [r.verdict for r in results], "flaky": report}, indent=1))
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
