@@ -128,9 +128,33 @@ def write_outputs(summary: MergeSummary, out: Path, template: dict[str, Any] | N
     documents = [_cucumber(folder / CUCUMBER_FILE) for folder in summary.inputs]
     (out / CUCUMBER_FILE).write_text(json.dumps(merge_cucumber(d for d in documents if d), indent=1,
                                                 ensure_ascii=False), encoding="utf-8")
+    facts = [d for d in (_load(folder / FACTS_FILE) for folder in summary.inputs) if d]
+    if facts:
+        (out / FACTS_FILE).write_text(json.dumps(merge_facts(facts), indent=1, ensure_ascii=False), encoding="utf-8")
     records = [ScenarioRecord.from_dict(r) for r in summary.records]
     write_junit(records, out / JUNIT_DIR)
     write_rerun(records, out / RERUN_FILE)
+
+
+FACTS_FILE = "run-facts.json"  # focus_support.reporting.run_facts: what a run saw outside its scenarios
+
+
+def merge_facts(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One run's facts from its workers': counters added up, ``finished`` only if every worker
+    finished, lists (the preflight, self-checks) and everything else from the first worker."""
+    merged: dict[str, Any] = {}
+    for doc in documents:
+        for key, value in doc.items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(value, bool) or isinstance(merged[key], bool):
+                merged[key] = bool(merged[key]) and bool(value)
+            elif isinstance(value, dict) and isinstance(merged[key], dict) and all(
+                    isinstance(v, (int, float)) for v in (*value.values(), *merged[key].values())):
+                merged[key] = {k: merged[key].get(k, 0) + value.get(k, 0) for k in {*merged[key], *value}}
+            elif isinstance(value, list) and not merged[key]:
+                merged[key] = value
+    return merged
 
 
 def _cucumber(path: Path) -> list[dict[str, Any]]:

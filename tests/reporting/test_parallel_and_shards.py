@@ -161,3 +161,15 @@ def test_a_worker_that_fails_outside_any_scenario_is_a_run_level_failure(project
     assert code != 0
     assert [r["status"] for r in records] == ["broken"], records
     assert "worker w1: behave exited" in records[0]["error_line"], records
+
+
+def test_the_workers_run_facts_merge_into_the_runs():
+    from scripts.merge_runs import merge_facts
+
+    merged = merge_facts([
+        {"environment": "local", "finished": True, "preflight": [{"dependency": "focus_server"}],
+         "throttling": {"retried_429": 2, "waited_s": 1}},
+        {"environment": "local", "finished": False, "preflight": [{"dependency": "other"}],
+         "throttling": {"retried_429": 3}}])
+    assert merged == {"environment": "local", "finished": False, "preflight": [{"dependency": "focus_server"}],
+                      "throttling": {"retried_429": 5, "waited_s": 1}}
