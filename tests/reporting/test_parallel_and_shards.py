@@ -173,3 +173,64 @@ def test_the_workers_run_facts_merge_into_the_runs():
          "throttling": {"retried_429": 3}}])
     assert merged == {"environment": "local", "finished": False, "preflight": [{"dependency": "focus_server"}],
                       "throttling": {"retried_429": 5, "waited_s": 1}}
+
+
+SLOW_STEPS = '''
+import os, time
+from behave import step
+
+@step("it works")
+def works(context):
+    pass
+
+@step("it takes its time")
+def slow(context):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # interrupted long before the deadline
+        time.sleep(0.05)
+'''
+SWEEPING_HOOKS = '''
+import os
+from pathlib import Path
+
+def after_all(context):
+    # stands for the suite's final sweep: it must run in every worker, also after Ctrl-C
+    Path(os.environ["SWEEP_DIR"], os.environ["FOCUS_WORKER"]).write_text("swept")
+'''
+RUNNER = '''
+import sys
+from pathlib import Path
+from scripts.parallel_run import run_suite
+sys.exit(run_suite("tiny", "", [], jobs=2, reports=Path(sys.argv[1]), cwd=Path(sys.argv[2])))
+'''
+
+
+def test_ctrl_c_stops_every_worker_after_its_sweep_and_keeps_what_ran(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    feature = "Feature: Slow\n" + "".join(f"  Scenario: quick {i}\n    Given it works\n" for i in range(4)) + \
+        "".join(f"  Scenario: slow {i}\n    Given it takes its time\n" for i in range(2))
+    project = make_project(tmp_path / "p", {"slow/s.feature": feature}, steps=SLOW_STEPS, hooks=SWEEPING_HOOKS)
+    sweeps, reports = tmp_path / "sweeps", tmp_path / "reports"
+    sweeps.mkdir()
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "SWEEP_DIR": str(sweeps), "PYTHONPATH": str(repo)}
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(reports), str(project)], cwd=repo, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((reports / "workers").glob("w*/run-results.json"))) < 2:
+        time.sleep(0.1)  # both workers have started their scenarios
+    time.sleep(1.0)
+    runner.send_signal(signal.SIGINT)
+    output, _ = runner.communicate(timeout=60)
+    assert runner.returncode == 130, output
+    assert sorted(p.name for p in sweeps.iterdir()) == ["w1", "w2"], output
+    records = json.loads((reports / "run-results.json").read_text())["records"]
+    assert len(records) == 6, records
+    assert {r["status"] for r in records if r["scenario"].startswith("quick")} == {"passed"}
+    assert all(r["status"] == "skipped" for r in records if r["scenario"].startswith("slow")), records
+    assert "interrupted" in output
