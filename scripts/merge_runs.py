@@ -118,7 +118,8 @@ def merge_records(inputs: Sequence[Path], plan: Sequence[Any] | None = None,
     return summary
 
 
-def write_outputs(summary: MergeSummary, out: Path, template: dict[str, Any] | None = None) -> None:
+def write_outputs(summary: MergeSummary, out: Path, template: dict[str, Any] | None = None,
+                  base: Path | None = None) -> None:
     """The merged run record, Cucumber JSON, JUnit XML and rerun list under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     doc = {k: v for k, v in (template or {}).items() if k != "records"}
@@ -133,7 +134,7 @@ def write_outputs(summary: MergeSummary, out: Path, template: dict[str, Any] | N
         (out / FACTS_FILE).write_text(json.dumps(merge_facts(facts), indent=1, ensure_ascii=False), encoding="utf-8")
     records = [ScenarioRecord.from_dict(r) for r in summary.records]
     write_junit(records, out / JUNIT_DIR)
-    write_rerun(records, out / RERUN_FILE)
+    write_rerun(records, out / RERUN_FILE, base=base)
 
 
 FACTS_FILE = "run-facts.json"  # focus_support.reporting.run_facts: what a run saw outside its scenarios
@@ -166,8 +167,10 @@ def _cucumber(path: Path) -> list[dict[str, Any]]:
 
 
 def merge(inputs: Sequence[Path], out: Path, plan: Sequence[Any] | None = None,
-          interrupted: bool = False, extra_records: Sequence[dict[str, Any]] = ()) -> MergeSummary:
-    """Merge ``inputs`` into ``out`` (Allure results, record, Cucumber, JUnit, rerun list)."""
+          interrupted: bool = False, extra_records: Sequence[dict[str, Any]] = (),
+          base: Path = REPO) -> MergeSummary:
+    """Merge ``inputs`` into ``out`` (Allure results, record, Cucumber, JUnit, rerun list); ``base``
+    is the folder the scenarios' locations are relative to (where behave ran)."""
     inputs = [Path(p) for p in inputs]
     resolved_out = out.resolve()
     if any(p.resolve() == resolved_out for p in inputs):
@@ -176,7 +179,7 @@ def merge(inputs: Sequence[Path], out: Path, plan: Sequence[Any] | None = None,
     summary.records += list(extra_records)
     merge_allure(inputs, out / RESULTS)
     template = next((d for d in (_load(p / RECORD_FILE) for p in inputs) if d), None)
-    write_outputs(summary, out, template)
+    write_outputs(summary, out, template, base)
     return summary
 
 

@@ -379,7 +379,7 @@ def run_suite(env: str, tags: str, behave_args: Sequence[str], jobs: int = 1, sh
     covered = {s.location for w in recorded for s in w.scenarios}
     planned = [s for s in plan if s.location in covered]  # plan order: the merged reports read like one run
     summary = merge([w.folder for w in workers if w.folder.exists()], reports, plan=planned,
-                    interrupted=run.interrupted, extra_records=_worker_failures(run))
+                    interrupted=run.interrupted, extra_records=_worker_failures(run), base=cwd)
     if summary.duplicated or summary.missing:
         out.write(summary.describe() + "\n")
     records = [ScenarioRecord.from_dict(r) for r in summary.records]

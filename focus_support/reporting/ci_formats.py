@@ -21,6 +21,7 @@ each other's), reports hook errors and skips its own way and knows nothing of Xr
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import time
@@ -341,11 +342,20 @@ def failed_locations(records: Iterable[ScenarioRecord]) -> list[str]:
     return out
 
 
-def write_rerun(records: Iterable[ScenarioRecord], path: Path | str) -> Path:
-    """The rerun list (empty when nothing failed)."""
+def write_rerun(records: Iterable[ScenarioRecord], path: Path | str, base: Path | str | None = None) -> Path:
+    """The rerun list (empty when nothing failed). As behave reads ``@file`` lists, each entry is
+    relative to the list's own folder (``../features/x.feature:12`` in ``reports/rerun.txt``), so
+    ``behave @reports/rerun.txt`` works from the repository root; ``base`` is the folder the
+    records' locations are relative to (behave's working folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{loc}\n" for loc in failed_locations(records)), encoding="utf-8")
+    base = Path(base) if base is not None else Path.cwd()
+    lines = []
+    for location in failed_locations(records):
+        file, line = location.rsplit(":", 1)
+        relative = os.path.relpath((base / file).resolve(), path.parent.resolve())
+        lines.append(f"{Path(relative).as_posix()}:{line}\n")
+    path.write_text("".join(lines), encoding="utf-8")
     return path
 
 

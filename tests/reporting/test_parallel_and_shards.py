@@ -234,3 +234,13 @@ def test_ctrl_c_stops_every_worker_after_its_sweep_and_keeps_what_ran(tmp_path):
     assert {r["status"] for r in records if r["scenario"].startswith("quick")} == {"passed"}
     assert all(r["status"] == "skipped" for r in records if r["scenario"].startswith("slow")), records
     assert "interrupted" in output
+
+
+def test_a_rerun_runs_only_the_last_failures(project, serial, tmp_path):
+    listed = serial[0] / "rerun.txt"  # entries relative to the list's folder, as behave reads @lists
+    failed = {loc for loc, (status, _) in _outcomes(serial[0]).items() if status in ("failed", "broken")}
+    out = io.StringIO()
+    run_suite("tiny", "", [f"@{listed}"], jobs=2, reports=tmp_path / "reports", out=out, cwd=project)
+    rerun = _outcomes(tmp_path / "reports")
+    assert sorted(rerun) == sorted(failed), out.getvalue()
+    assert rerun == {loc: outcome for loc, outcome in _outcomes(serial[0]).items() if loc in rerun}
