@@ -61,7 +61,8 @@ def main(argv: list[str]) -> int:
             results.append(result)
             errors[number] = _first_errors(result)
             counts = result.counts()
-            print(f"run {number:>2}/{args.runs}: {result.wall_s:6.1f} s  {counts}  verdict {result.verdict}",
+            print(f"run {number:>2}/{args.runs}: {result.wall_s:6.1f} s  {counts}  verdict {result.verdict}  "
+                  f"leftovers {len(result.leftovers)}" + (f" {result.leftovers[:5]}" if result.leftovers else ""),
                   flush=True)
         total = time.monotonic() - began
         found = flaky(results)
@@ -83,7 +84,9 @@ def main(argv: list[str]) -> int:
         if args.out:
             args.out.write_text(json.dumps({"runs": len(results), "jobs": args.jobs, "minutes": round(total / 60, 1),
                                             "walls_s": [round(r.wall_s, 1) for r in results],
-                                            "verdicts": [r.verdict for r in results], "flaky": report}, indent=1))
+                                            "verdicts": [r.verdict for r in results],
+                                            "leftovers": [len(r.leftovers) for r in results], "flaky": report},
+                                           indent=1))
     return 1 if found else 0
 
 

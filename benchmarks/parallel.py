@@ -47,7 +47,9 @@ def main(argv: list[str]) -> int:
                 timings = Path(tmp) / f"jobs{jobs[0]}" / "timings.json" if results else None
                 result = run_full_suite(n, Path(tmp) / f"jobs{n}", timings=timings, tags=args.tags)
                 results.append(result)
-                print(f"  JOBS={n}: {result.wall_s:.1f} s, {result.counts()}, verdict {result.verdict}", flush=True)
+                print(f"  JOBS={n}: {result.wall_s:.1f} s, {result.counts()}, verdict {result.verdict}, "
+                      f"leftovers {len(result.leftovers)}" + (f" {result.leftovers[:5]}" if result.leftovers else ""),
+                      flush=True)
         base = results[0]
         print(f"\n{'JOBS':>4}  {'wall s':>7}  {'speed-up':>8}  {'alone s':>7}  {'scenarios':>9}  "
               f"{'passed':>6} {'failed':>6} {'broken':>6} {'skipped':>7}  verdict  same as JOBS={base.jobs}")

@@ -30,6 +30,7 @@ class SuiteResult:
     outcomes: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # location -> (status, category)
     names: dict[str, str] = field(default_factory=dict)
     reports: Path | None = None
+    leftovers: list[str] = field(default_factory=list)  # Focus job objects and queues after the run
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in ("passed", "failed", "broken", "skipped")}
@@ -74,9 +75,37 @@ def run_full_suite(jobs: int, reports: Path, timings: Path | None = None, tags: 
     code = finish_run(behave_exit_code=0, generate_html=False, reports=reports, out=io.StringIO())
     wall = time.monotonic() - started
     records = json.loads((reports / "run-results.json").read_text(encoding="utf-8"))["records"]
-    return SuiteResult(jobs=jobs, wall_s=wall, exit_code=code, reports=reports,
+    return SuiteResult(jobs=jobs, wall_s=wall, exit_code=code, reports=reports, leftovers=leftovers(),
                        outcomes={r["location"] or r["scenario"]: (r["status"], r.get("category")) for r in records},
                        names={r["location"] or r["scenario"]: r["scenario"] for r in records})
+
+
+def leftovers(settle_s: float = 30.0) -> list[str]:
+    """Focus job objects and queues still in the sandbox after a run (each worker's sweep must have
+    removed them all); waits up to ``settle_s`` for removals still in progress."""
+    from focus_support.context import SuiteContext
+    from focus_support.scenarios.jobs import orchestration_snapshot
+    from focus_support.waiting import wait_until
+
+    suite = SuiteContext.load("local")
+    last: list[list[str]] = [[]]
+
+    def clean() -> bool:
+        last[0] = sorted(orchestration_snapshot(suite))
+        return not last[0]
+
+    try:
+        wait_until(clean, settle_s, 0.5, describe="the run's job objects to be gone",
+                   on_timeout=lambda message, state: _Leftovers(message))
+    except _Leftovers:
+        pass
+    finally:
+        suite.close()
+    return last[0]
+
+
+class _Leftovers(Exception):
+    """Objects were still there at the deadline (reported, not raised)."""
 
 
 def differences(a: SuiteResult, b: SuiteResult) -> list[str]:
