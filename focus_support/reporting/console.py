@@ -17,6 +17,7 @@ from focus_support.reporting.ci_formats import ScenarioFormatter, record_of
 from focus_support.reporting.records import ScenarioRecord
 
 MARK = {"passed": "✔", "failed": "✘", "broken": "!", "skipped": "-"}
+ASCII_MARK = {"passed": "+", "failed": "x", "broken": "!", "skipped": "-"}
 STATUSES = ("passed", "failed", "broken", "skipped")
 _HAMCREST = re.compile(r"^(?P<what>.*?)\s*Expected:\s*(?P<expected>.*?)\s+but:\s*(?P<seen>.*)$", re.S)
 _PLAIN = re.compile(r"expected:?\s*(?P<expected>.+?)[;,]\s*(?:seen|got|but)\b:?\s*(?P<seen>.+)$", re.I | re.S)
@@ -106,7 +107,12 @@ class ScenarioLinesFormatter(ScenarioFormatter):
 
     def _write(self, text: str) -> None:
         stream: TextIO = self.open() or sys.stdout
-        stream.write(text + "\n")
+        try:
+            stream.write(text + "\n")
+        except UnicodeEncodeError:  # a console whose code page has no ✔ (Windows runners writing to a pipe)
+            for status, mark in MARK.items():
+                text = text.replace(f"{mark} ", f"{ASCII_MARK[status]} ")
+            stream.write(text.encode("ascii", "replace").decode("ascii") + "\n")
         stream.flush()
 
     def scenario_finished(self, scenario: Any) -> None:
