@@ -27,7 +27,6 @@ import socket
 import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -357,8 +356,3 @@ def write_rerun(records: Iterable[ScenarioRecord], path: Path | str, base: Path 
         lines.append(f"{Path(relative).as_posix()}:{line}\n")
     path.write_text("".join(lines), encoding="utf-8")
     return path
-
-
-def records_as_dicts(records: Iterable[ScenarioRecord]) -> list[dict[str, Any]]:
-    """JSON-ready records."""
-    return [asdict(r) for r in records]
