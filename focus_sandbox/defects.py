@@ -208,6 +208,48 @@ DEFECTS: dict[str, Defect] = {
                                           "alerts"),
 }
 
+# What a run with the switch must show, for the defect matrix (docs/DEFECT_MATRIX.md). Every switch
+# not listed must produce a *new* product bug that fails the run. An observed switch replays a known
+# bug of config/known_bugs.yaml ("bug:<id>") or an open question of config/evidence.yaml
+# ("question:<id>"); a switch that breaks only a derived rule is an open question too, never a new
+# bug; "fidelity" switches change nothing a scenario asserts (the golden corpus compares them).
+REPLAYS: dict[str, str] = {
+    "height_not_validated": "bug:lax-configure-validation",
+    "nfft_not_validated": "bug:lax-configure-validation",
+    "frequency_range_not_validated": "bug:lax-configure-validation",
+    "channel_count_not_validated": "bug:lax-configure-validation",
+    "future_times_accepted": "bug:lax-configure-validation",
+    "singlechannel_range_accepted": "bug:lax-configure-validation",
+    "window_length_not_validated": "question:window-limit",
+    "status_empty": "question:status-empty",
+    "decimated_frequency_bins": "question:frequency-axis",
+    "view_type_echoed_as_int": "question:wire-types",
+    "stream_port_as_string": "question:wire-types",
+    "stream_url_with_scheme": "fidelity",
+    "no_cancel_route": "bug:cancel-route",
+    "janitor_keeps_queue": "bug:26",
+    "janitor_stuck_pending": "bug:26",
+    "deleted_index_missing": "question:deleted-index",
+    "live_metadata_missing_fields": "bug:live-metadata-types",
+    "live_metadata_float_channels": "bug:live-metadata-types",
+    "no_rate_limit": "question:rate-limit",
+    "alert_class_id_not_validated": "bug:29",
+    "alert_dof_not_validated": "bug:29",
+    "alert_missing_fields_accepted": "bug:29",
+    "alert_severity_zero_accepted": "bug:29",
+    # not observed, but only a derived rule says otherwise
+    "waterfall_has_frequency_axis": "question:waterfall-shape",
+    "waterfall_lines_dt_inverted": "question:waterfall-shape",
+    "waterfall_split_into_streams": "question:waterfall-shape",
+    "live_metadata_has_dy": "question:metadata-dy",
+}
+
+
+def expectation(name: str) -> str:
+    """``new``, ``bug:<id>``, ``question:<id>`` or ``fidelity``: what a run with the switch must show."""
+    return REPLAYS.get(name, "new")
+
+
 PROFILES = ("spec", "observed")
 
 

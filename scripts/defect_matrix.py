@@ -1,12 +1,20 @@
-"""Which features each sandbox defect switch is expected to break, and whether a run proved it.
+"""Which features each sandbox defect switch is expected to break, and whether the run's *verdict* proved it.
 
 Selection rule (stated in the matrix too): a switch's run covers the features of its area
 (``AREA_FEATURES``, by the area ``focus_sandbox.defects`` gives it, plus every feature file tagged
-``@defect:<switch>``) and a cheap cross-check from other areas (``CROSS_CHECK``). A switch counts
-as **detected** only through assertion failures (product findings) of a scenario in those expected
-features; assertion failures only elsewhere make the detection **suspicious**; errors, hook failures
-and infrastructure failures never count. Scenarios that also fail on the spec profile in the same
-verification are not counted either. A switch whose area no feature covers runs the whole suite.
+``@defect:<switch>``) and a cheap cross-check from other areas (``CROSS_CHECK``). A switch whose area
+no feature covers runs the whole suite.
+
+Detection follows the run's verdict, as a user would read it (``focus_sandbox.defects.expectation``):
+
+* a switch the deployed server was never seen doing must make the run **FAIL** with a **product bug —
+  new** in a scenario of its expected features;
+* an observed switch must appear as **its own known bug** (``bug:<id>``) or **its own open question**
+  (``question:<id>``) — the very verdict a run against the real server would give;
+* a ``fidelity`` switch changes nothing a scenario asserts: the golden corpus checks it.
+
+Failures in other features make a detection **suspicious**; errors, hook and infrastructure failures
+never count; scenarios that also fail on the spec baseline of the same verification are not counted.
 """
 from __future__ import annotations
 
@@ -15,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from focus_sandbox.defects import DEFECTS
+from focus_sandbox.defects import DEFECTS, expectation
 from focus_support.reporting.records import ScenarioRecord
+from focus_support.reporting.triage import Triage
+from focus_support.verdict.classify import INFRASTRUCTURE, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW
 
 REPO = Path(__file__).resolve().parent.parent
 F = "features/"
@@ -33,6 +43,7 @@ AREA_FEATURES: dict[str, tuple[str, ...]] = {
     "api": (F + "api/health_and_channels.feature",),
     "rate_limit": (F + "api/rate_limiting.feature",),
     "alerts": (F + "alerts",),
+    "stream": (F + "streaming",),
     "capacity": (F + "capacity",),
 }
 
@@ -50,15 +61,17 @@ CROSS_CHECK: tuple[str, ...] = (
     F + "configuration/waterfall_rules.feature",
 )
 
-# The reduced matrix `make test` runs: one switch per area the suite must never stop catching -
-# configure validation, lifecycle (#26), alerts (#29), the rate limit - plus the cheap live-metadata
-# one. (tests/suite/test_suite_runs.py proves waterfall_rules_not_enforced separately.)
+# The reduced matrix `make test` runs: one switch per verdict the suite must never stop giving -
+# known bugs (configure validation, #26, #29, live metadata), an open question (the rate limit) and a
+# new bug that fails the run (an alert severity nobody saw accepted). (tests/suite/test_suite_runs.py
+# proves waterfall_rules_not_enforced separately.)
 REDUCED: tuple[str, ...] = (
     "height_not_validated",
     "janitor_keeps_queue",
     "alert_class_id_not_validated",
     "no_rate_limit",
     "live_metadata_float_channels",
+    "alert_severity_not_validated",
 )
 
 _DEFECT_TAG = re.compile(r"@defect:([A-Za-z0-9_]+)")
@@ -107,43 +120,73 @@ def feature_of(record: ScenarioRecord) -> str:
 
 @dataclass
 class Detection:
-    """What one switch's run showed."""
+    """What one switch's run showed, judged by the verdict it had to produce."""
 
     switch: str
-    caught_by: list[ScenarioRecord] = field(default_factory=list)     # assertion, expected feature
-    collateral: list[ScenarioRecord] = field(default_factory=list)    # assertion, other feature
-    errors: list[ScenarioRecord] = field(default_factory=list)        # not an assertion failure
+    expectation: str = "new"
+    run_verdict: str | None = None                                    # FAIL / PASS of the switch's run
+    caught_by: list[ScenarioRecord] = field(default_factory=list)     # the expected verdict, expected feature
+    otherwise: list[ScenarioRecord] = field(default_factory=list)     # expected feature, another verdict
+    collateral: list[ScenarioRecord] = field(default_factory=list)    # a product finding in another feature
+    errors: list[ScenarioRecord] = field(default_factory=list)        # infrastructure, not a finding
     also_on_spec: list[ScenarioRecord] = field(default_factory=list)  # fails without the switch too
     run_error: str | None = None                                      # the stack did not start, ...
 
     @property
     def verdict(self) -> str:
-        """``yes`` | ``suspicious`` (only unrelated features failed) | ``no``."""
-        if self.caught_by:
+        """``yes`` | ``suspicious`` (only unrelated features or other verdicts) | ``no`` | ``corpus``."""
+        if self.expectation == "fidelity":
+            return "corpus"
+        replayed_as_new = self.expectation != "new" and any(
+            r.category == PRODUCT_NEW for r in self.otherwise + self.collateral)
+        if self.caught_by and not replayed_as_new and (self.expectation != "new" or self.run_verdict == "FAIL"):
             return "yes"
-        return "suspicious" if self.collateral else "no"
+        return "suspicious" if self.collateral or self.otherwise else "no"
 
     @property
     def detected(self) -> bool:
-        """Counted as detected: caught by an assertion in an expected feature."""
-        return self.verdict == "yes"
+        """Counted as detected: the run gave the verdict the switch must produce (or the corpus judges it)."""
+        return self.verdict in ("yes", "corpus")
+
+    @property
+    def expected_category(self) -> str:
+        kind = self.expectation.split(":", 1)[0]
+        return {"new": PRODUCT_NEW, "bug": PRODUCT_KNOWN, "question": NEEDS_VERIFICATION}.get(kind, "—")
+
+
+def _shows_expectation(record: ScenarioRecord, wanted: str) -> bool:
+    kind, _, ident = wanted.partition(":")
+    if kind == "new":
+        return record.category == PRODUCT_NEW
+    if kind == "bug":
+        return record.category == PRODUCT_KNOWN and record.bug == ident
+    if kind == "question":
+        return record.category == NEEDS_VERIFICATION and record.question == ident
+    return False
 
 
 def evaluate(switch: str, records: Iterable[ScenarioRecord], spec_failures: Iterable[str] = (),
              run_error: str | None = None, root: Path = REPO) -> Detection:
-    """Sort a switch run's failures into catches, collateral assertion failures and errors."""
+    """Judge a switch run by its verdict: the records are classified again with the current registry."""
+    records = [r for r in records]
+    triage = Triage.of(records)
     expected = expected_features(switch, root)
     baseline = set(spec_failures)
-    result = Detection(switch=switch, run_error=run_error)
-    for record in records:
-        if record.status not in ("failed", "broken"):
+    wanted = expectation(switch)
+    result = Detection(switch=switch, expectation=wanted, run_error=run_error,
+                       run_verdict=("FAIL" if triage.exit_code else "PASS") if records else None)
+    for record in triage.records:
+        if record.category is None:
             continue
-        if record.kind != "assertion":
+        in_area = is_expected(feature_of(record), expected) or f"defect:{switch}" in record.tags
+        if record.category == INFRASTRUCTURE or record.kind == "interrupted":
             result.errors.append(record)
         elif record.scenario in baseline:
             result.also_on_spec.append(record)
-        elif is_expected(feature_of(record), expected) or f"defect:{switch}" in record.tags:
+        elif in_area and _shows_expectation(record, wanted):
             result.caught_by.append(record)
+        elif in_area:
+            result.otherwise.append(record)
         else:
             result.collateral.append(record)
     return result

@@ -8,10 +8,10 @@ from typing import Iterable
 
 from focus_sandbox.defects import DEFECTS
 from focus_support.reporting.records import ScenarioRecord
-from focus_support.reporting.triage import (INFRASTRUCTURE, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW,
-                                            build_rows, render_markdown)
+from focus_support.reporting.triage import Triage, render_markdown
+from focus_support.verdict.classify import INFRASTRUCTURE, NEEDS_VERIFICATION, NOT_EXERCISED, PRODUCT_NEW
 
-from scripts.defect_matrix import CROSS_CHECK, Detection, feature_of
+from scripts.defect_matrix import CROSS_CHECK, Detection
 from scripts.suite_runs import RunOutcome
 
 _MAX_NAMES = 3
@@ -41,6 +41,8 @@ def _other_failures(d: Detection) -> str:
         parts.append(f"run error: {d.run_error}")
     if d.errors:
         parts.append(f"⚠ errors (not findings): {_errors(d.errors)}")
+    if d.otherwise:
+        parts.append(f"other verdicts: {'; '.join(f'{r.category} in “{r.scenario}”' for r in d.otherwise[:_MAX_NAMES])}")
     if d.collateral:
         parts.append(f"unrelated features: {_names(d.collateral)}")
     if d.also_on_spec:
@@ -48,7 +50,20 @@ def _other_failures(d: Detection) -> str:
     return _cell(" · ".join(parts)) or "—"
 
 
-_MARK = {"yes": "✅ yes", "suspicious": "⚠ suspicious", "no": "❌ no"}
+_MARK = {"yes": "✅ yes", "suspicious": "⚠ suspicious", "no": "❌ no", "corpus": "✅ golden corpus"}
+
+
+def _caught(d: Detection) -> str:
+    """Verdict category, scenario and first assertion line of the first catching scenario."""
+    if d.verdict == "corpus":
+        return "changes nothing a scenario asserts; tests/sandbox/test_fidelity.py compares it"
+    if not d.caught_by:
+        return "—"
+    first = d.caught_by[0]
+    more = f" (+{len(d.caught_by) - 1} more)" if len(d.caught_by) > 1 else ""
+    return _cell(f"{first.category}{' ' + first.bug if first.bug else ''}"
+                 f"{' ' + first.question if first.question else ''} — “{first.scenario}”{more}: "
+                 f"{first.error_line or ''}")
 
 
 def matrix_markdown(detections: list[Detection], outcomes: dict[str, RunOutcome], spec_runs: list[RunOutcome],
@@ -67,20 +82,22 @@ def matrix_markdown(detections: list[Detection], outcomes: dict[str, RunOutcome]
              f"switch runs with errors: {', '.join(with_errors) or 'none'}", "",
              "Rule: each switch starts its own sandbox (spec profile + that switch) and runs the features "
              "expected to catch any switch of its area plus a cross-check of cheap features from other "
-             f"areas ({', '.join(f'`{p}`' for p in CROSS_CHECK)}). *Detected* = at least one **assertion "
-             "failure** (a product finding) in a feature expected to catch that switch; errors, hook and "
-             "infrastructure failures never count; assertion failures only in other features are "
-             "*suspicious*. See docs/DEFECT_MATRIX.md.", "",
-             "| Switch | Area | Observed | Detected | Caught by (assertion failures) | Other failures "
-             "| Scenarios run | Time |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"areas ({', '.join(f'`{p}`' for p in CROSS_CHECK)}). *Detected* = the run's **verdict** shows "
+             "what the switch must produce: a switch never seen on staging makes the run **FAIL with a "
+             "product bug — new** in an expected feature; an observed switch appears as **its own known bug "
+             "or open question** (and nothing new). Infrastructure failures never count; findings only in "
+             "other features or of another verdict are *suspicious*; scenarios failing on the spec baseline "
+             "of the same verification are not counted. See docs/DEFECT_MATRIX.md.", "",
+             "| Switch | Area | Must show | Run verdict | Detected | Verdict, scenario, first assertion line "
+             "| Other failures | Scenarios run | Time |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for d in detections:
         outcome = outcomes.get(d.switch)
         ran = sum(1 for r in outcome.records if r.status != "skipped") if outcome else 0
         took = f"{outcome.wall_s:.0f} s" if outcome else "—"
-        lines.append(f"| `{d.switch}` | {DEFECTS[d.switch].area} | {'yes' if DEFECTS[d.switch].observed else ''} "
-                     f"| {_MARK[d.verdict]} | {_cell(_names(d.caught_by)) or '—'} | {_other_failures(d)} "
-                     f"| {ran} | {took} |")
+        must = d.expectation if d.expectation != "new" else "product bug — new"
+        lines.append(f"| `{d.switch}` | {DEFECTS[d.switch].area} | {must} | {d.run_verdict or '—'} "
+                     f"| {_MARK[d.verdict]} | {_caught(d)} | {_other_failures(d)} | {ran} | {took} |")
     if spec_runs:
         lines += ["", "## Zero false alarms: full runs against the spec profile", "",
                   "| Run | Scenarios | Passed | Failed | Broken | Skipped | Green | Time | Failures |",
@@ -118,32 +135,38 @@ class Check:
 
 
 def observed_checks(records: list[ScenarioRecord]) -> list[Check]:
-    """What the issue requires of the observed triage: #26 and #29 known, lax validation a product bug,
-    open questions as needs verification, no infrastructure failure."""
-    rows = build_rows(records)
+    """What a run against the observed profile must show: every bug and open question the profile
+    replays in its own name, nothing new, no infrastructure failure, and a passing verdict."""
+    from focus_sandbox.defects import DEFECTS as SWITCHES, expectation
+
+    triage = Triage.of(records)
+    replayed = sorted({expectation(n) for n, d in SWITCHES.items() if d.observed} - {"new", "fidelity"})
     checks = []
-    for issue in ("#26", "#29"):
-        hit = [r for r in rows if r.issue == issue and r.failed]
-        cats = sorted({r.category for r in hit})
-        checks.append(Check(f"Issue {issue} is a known product bug", cats == [PRODUCT_KNOWN],
-                            f"failing rows: {', '.join(f'{r.category} {len(r.failed)}/{r.total}' for r in hit) or 'none'}"))
-    failed = [r for r in records if r.category is not None]
-    # lax validation = the configuration scenarios that expect a request to be rejected
-    lax = [r for r in failed if feature_of(r).startswith("features/configuration/") and "rejected" in r.scenario]
-    lax_ok = bool(lax) and all(r.category in (PRODUCT_KNOWN, PRODUCT_NEW) for r in lax)
-    checks.append(Check("Lax configure validation is reported as product bugs", lax_ok,
-                        f"{len(lax)} configuration rejection scenario(s) failed: "
-                        + ", ".join(f"{n} {c}" for c, n in _count(r.category for r in lax).items())))
-    open_q = [r for r in failed if r.category == NEEDS_VERIFICATION]
-    checks.append(Check("Open questions are reported as needs verification", bool(open_q),
-                        f"{len(open_q)} scenario(s): {_names(open_q) or 'none'}"))
-    infra = [r for r in failed if r.category == INFRASTRUCTURE]
-    checks.append(Check("No test-infrastructure failures", not infra,
-                        _errors(infra) if infra else "none"))
-    new = [r for r in failed if r.category == PRODUCT_NEW]
-    checks.append(Check("Nothing the observed profile replays shows up as a new bug", not new,
-                        _names(new) if new else "none", required=False))
+    for wanted in replayed:
+        kind, _, ident = wanted.partition(":")
+        if kind == "bug":
+            state = next(s for s in triage.states if s.bug.id == ident)
+            hits = state.reproduced_in
+            checks.append(Check(f"Known bug {state.bug.label} appears as itself", bool(hits),
+                                f"{state.state}: {len(hits)} scenario(s) — {_names_text(hits) or 'none'}"))
+        else:
+            hits = [r.scenario for r in triage.in_category(NEEDS_VERIFICATION) if r.question == ident]
+            checks.append(Check(f"Open question '{ident}' is raised", bool(hits),
+                                f"{len(hits)} scenario(s) — {_names_text(hits) or 'none'}"))
+    new = triage.in_category(PRODUCT_NEW)
+    checks.append(Check("No new product bug", not new, _names(new) if new else "none"))
+    infra = triage.in_category(INFRASTRUCTURE)
+    checks.append(Check("No test-infrastructure failure", not infra, _errors(infra) if infra else "none"))
+    checks.append(Check("The verdict passes", triage.exit_code == 0, f"exit code {triage.exit_code}"))
+    unexercised = [s.bug.label for s in triage.states if s.state == NOT_EXERCISED]
+    checks.append(Check("Every known bug was judged", not unexercised,
+                        ", ".join(unexercised) or "all", required=False))
     return checks
+
+
+def _names_text(names: list[str]) -> str:
+    unique = list(OrderedDict.fromkeys(n.split(" -- @")[0] for n in names))
+    return "; ".join(unique[:_MAX_NAMES]) + (f"; +{len(unique) - _MAX_NAMES} more" if len(unique) > _MAX_NAMES else "")
 
 
 def _count(values: Iterable[str | None]) -> dict[str, int]:

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from focus_sandbox.defects import DEFECTS
+from focus_sandbox.defects import DEFECTS, expectation
 
 from scripts import suite_runs
-from scripts.defect_matrix import REDUCED, Detection, evaluate, run_paths
+from scripts.defect_matrix import REDUCED, Detection, _without_nested, evaluate, run_paths
 from scripts.suite_runs import RunOutcome, SuiteRun
 from scripts.verify_report import Check, matrix_markdown, observed_checks, observed_markdown
 
@@ -60,6 +60,9 @@ def switch_run(switch: str) -> SuiteRun:
 def run_switch(switch: str, workdir: Path, log: Callable[[str], None] = say) -> tuple[Detection, RunOutcome]:
     """Run one switch and evaluate it (without a spec baseline); prints start and finish."""
     run = switch_run(switch)
+    if expectation(switch) == "fidelity":  # nothing a scenario asserts: tests/sandbox/test_fidelity.py judges it
+        log(f"■ {switch}: judged by the golden corpus, not run")
+        return evaluate(switch, []), RunOutcome(run=run, workdir=workdir)
     log(f"▶ {switch}: started ({', '.join(run.paths) or 'the whole suite'})")
     outcome = suite_runs.execute(run, workdir)
     detection = evaluate(switch, outcome.records, run_error=outcome.stack_error)
@@ -74,17 +77,31 @@ def run_matrix(switches: list[str], workroot: Path, jobs: int | None = None,
                log: Callable[[str], None] = say) -> dict[str, tuple[Detection, RunOutcome]]:
     """Run every switch (``jobs`` at a time) and return detections by switch, in the given order."""
     plan = Plan(switches=switches, spec_runs=0, observed=False, jobs=jobs or default_jobs())
-    return execute_plan(plan, workroot, log).matrix
+    results = execute_plan(plan, workroot, log)
+    baseline = spec_failures([results.baseline] if results.baseline else [])
+    return {s: (evaluate(s, outcome.records, baseline, outcome.stack_error), outcome)
+            for s, (_, outcome) in results.matrix.items()}
 
 
 @dataclass
 class Plan:
-    """What one verification runs."""
+    """What one verification runs. A matrix always has a spec baseline of the same verification: the
+    spec runs, or (without them) one spec run over the switches' features."""
 
     switches: list[str]
     spec_runs: int = 3
     observed: bool = True
     jobs: int = field(default_factory=default_jobs)
+
+    @property
+    def baseline_paths(self) -> tuple[str, ...] | None:
+        """The features of the extra baseline run, or None when the spec runs are the baseline."""
+        if not self.switches or self.spec_runs:
+            return None
+        paths = [p for s in self.switches if expectation(s) != "fidelity" for p in run_paths(s)]
+        if any(not run_paths(s) for s in self.switches if expectation(s) != "fidelity"):
+            return ()  # some switch runs the whole suite
+        return _without_nested(paths)
 
 
 @dataclass
@@ -93,6 +110,7 @@ class Results:
 
     matrix: dict[str, tuple[Detection, RunOutcome]] = field(default_factory=dict)
     spec_runs: list[RunOutcome] = field(default_factory=list)
+    baseline: RunOutcome | None = None
     observed: RunOutcome | None = None
     interrupted: bool = False
 
@@ -120,6 +138,13 @@ def _observed(workroot: Path, results: Results, log: Callable[[str], None]) -> N
         f"({outcome.wall_s:.0f} s)")
 
 
+def _baseline(paths: tuple[str, ...], workroot: Path, results: Results, log: Callable[[str], None]) -> None:
+    log(f"▶ spec baseline: started ({', '.join(paths) or 'the whole suite'})")
+    outcome = suite_runs.execute(SuiteRun(label="baseline", paths=paths), workroot / "baseline")
+    results.baseline = outcome
+    log(f"■ spec baseline: {len(outcome.failures)} failing scenario(s) ({outcome.wall_s:.0f} s)")
+
+
 def execute_plan(plan: Plan, workroot: Path, log: Callable[[str], None] = say) -> Results:
     """Run the plan's tasks on ``plan.jobs`` workers; on Ctrl-C stop every run and stack, then return."""
     results = Results()
@@ -128,6 +153,8 @@ def execute_plan(plan: Plan, workroot: Path, log: Callable[[str], None] = say) -
         tasks.append(lambda: _spec_chain(plan.spec_runs, workroot, results, log))
     if plan.observed:
         tasks.append(lambda: _observed(workroot, results, log))
+    if plan.baseline_paths is not None:
+        tasks.append(lambda: _baseline(plan.baseline_paths or (), workroot, results, log))
     for switch in plan.switches:
         def one(switch: str = switch) -> None:
             if not suite_runs.interrupted():
@@ -207,7 +234,7 @@ def write_reports(plan: Plan, results: Results, reports: Path, wall_s: float, co
         say("interrupted: reports left as they were")
         return 1
     reports.mkdir(parents=True, exist_ok=True)
-    baseline = spec_failures(results.spec_runs)
+    baseline = spec_failures(results.spec_runs + ([results.baseline] if results.baseline else []))
     detections = [evaluate(s, outcome.records, baseline, outcome.stack_error)
                   for s, (_, outcome) in results.matrix.items()]
     outcomes = {s: outcome for s, (_, outcome) in results.matrix.items()}

@@ -13,6 +13,7 @@ import pytest
 
 from focus_sandbox.defects import DEFECTS
 from focus_support.reporting.records import ScenarioRecord
+from focus_support.verdict.findings import Finding
 from scripts.defect_matrix import (AREA_FEATURES, CROSS_CHECK, NOT_SWITCHABLE, REDUCED, evaluate,
                                    expected_features, is_expected, run_paths, tagged_features)
 from scripts.verify_suite import run_matrix
@@ -21,10 +22,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def record(feature: str, scenario: str, status: str = "failed", kind: str = "assertion",
-           tags: tuple[str, ...] = ()) -> ScenarioRecord:
-    """A run record as the formatter writes it, for the rules below."""
+           tags: tuple[str, ...] = (), *, step: str | None = None, finding: Finding | None = None,
+           rules: tuple[str, ...] = ()) -> ScenarioRecord:
+    """A run record as the formatter writes it; the matrix judges it again with the real registry."""
     return ScenarioRecord(feature="F", scenario=scenario, location=f"features/{feature}:12", status=status,
-                          kind=kind, tags=list(tags))
+                          kind=kind, tags=list(tags), step_text=step, rules=list(rules),
+                          finding=finding.to_dict() if finding else None)
+
+
+ACCEPTED = Finding("http.status", "rejected", ("accepted",))
+HEIGHT_0 = "A multichannel request with a canvas height of 0 is rejected"
+NAMING_HEIGHT = 'the configuration is rejected as invalid, naming "height"'
 
 
 # --- the rules, without a stack -------------------------------------------------------------------
@@ -58,38 +66,72 @@ def test_a_switch_run_covers_its_expected_features_and_the_cross_check():
     assert all((REPO / p).exists() for p in paths), paths
 
 
-def test_assertion_failure_in_an_expected_feature_detects_the_switch():
+def test_an_observed_switch_is_detected_when_it_shows_as_its_own_known_bug():
     d = evaluate("height_not_validated", [
-        record("configuration/input_validation.feature", "A multichannel request with a zero height is rejected"),
+        record("configuration/input_validation.feature", HEIGHT_0, step=NAMING_HEIGHT, finding=ACCEPTED,
+               rules=("configure.height",)),
         record("api/health_and_channels.feature", "The health probe acknowledges", status="passed", kind="passed")])
-    assert d.verdict == "yes" and [r.scenario for r in d.caught_by] == [
-        "A multichannel request with a zero height is rejected"]
+    assert (d.verdict, d.expectation, d.run_verdict) == ("yes", "bug:lax-configure-validation", "PASS")
+    assert [r.scenario for r in d.caught_by] == [HEIGHT_0]
 
 
-def test_assertion_failures_only_in_unrelated_features_are_suspicious():
-    d = evaluate("height_not_validated", [record("alerts/alert_validation.feature", "An alert is rejected")])
+def test_an_observed_switch_that_shows_as_a_new_bug_is_not_detected():
+    """The registry would not recognise it on the real server either: the run would turn red."""
+    d = evaluate("height_not_validated", [
+        record("configuration/input_validation.feature", HEIGHT_0, step=NAMING_HEIGHT, rules=("configure.height",))])
+    assert d.verdict == "suspicious" and not d.detected and d.otherwise[0].category == "product bug — new"
+
+
+def test_a_switch_never_seen_on_staging_must_fail_the_run_with_a_new_bug():
+    d = evaluate("waterfall_rules_not_enforced", [
+        record("configuration/waterfall_rules.feature", "A waterfall request with a time-axis duration of 30 s is "
+               "rejected", step='the configuration is rejected as invalid, naming "displayTimeAxisDuration"',
+               finding=ACCEPTED, rules=("configure.waterfall",))])
+    assert (d.verdict, d.run_verdict) == ("yes", "FAIL")
+
+
+def test_a_switch_caught_only_as_an_open_question_does_not_count_as_new():
+    d = evaluate("full_band_frequency_bins", [
+        record("calculations/frequency_axis.feature", "A multichannel view over 0 to 500 Hz carries exactly the FFT "
+               "bins inside that band", rules=("frequency.textbook-spacing",))])
+    assert d.run_verdict == "PASS" and d.verdict == "suspicious" and not d.detected
+
+
+def test_an_observed_open_question_is_detected_as_that_question():
+    d = evaluate("status_empty", [record("configuration/response_status.feature",
+                                         "An accepted configuration reports success", rules=("response.status",))])
+    assert d.detected and d.caught_by[0].question == "status-empty"
+
+
+def test_findings_only_in_unrelated_features_are_suspicious():
+    d = evaluate("waterfall_rules_not_enforced", [record("alerts/alert_validation.feature", "An alert is rejected",
+                                                         rules=("alerts.validation",))])
     assert d.verdict == "suspicious" and not d.detected
 
 
-@pytest.mark.parametrize("kind", ["infrastructure", "error", "hook", "undefined"])
-def test_errors_never_count_as_detection(kind):
-    d = evaluate("height_not_validated", [
-        record("configuration/input_validation.feature", "A multichannel request is rejected", status="broken",
-               kind=kind)])
+@pytest.mark.parametrize("kind", ["infrastructure", "error", "undefined"])
+def test_infrastructure_failures_never_count_as_detection(kind):
+    d = evaluate("waterfall_rules_not_enforced", [
+        record("configuration/waterfall_rules.feature", "A waterfall request is rejected", status="broken",
+               kind=kind, rules=("configure.waterfall",))])
     assert d.verdict == "no" and len(d.errors) == 1
 
 
-def test_scenarios_failing_on_spec_too_do_not_count():
-    name = "A multichannel request with a zero height is rejected"
-    d = evaluate("height_not_validated", [record("configuration/input_validation.feature", name)],
-                 spec_failures={name})
+def test_scenarios_failing_on_the_spec_baseline_do_not_count():
+    name = "A waterfall request with a frequency range is rejected"
+    d = evaluate("waterfall_rules_not_enforced", [record("configuration/waterfall_rules.feature", name,
+                                                         rules=("configure.waterfall",))], spec_failures={name})
     assert d.verdict == "no" and [r.scenario for r in d.also_on_spec] == [name]
 
 
 def test_a_defect_tag_on_the_scenario_counts_wherever_it_lives():
     d = evaluate("status_empty", [record("jobs/some_new.feature", "The response reports success",
-                                         tags=("defect:status_empty",))])
+                                         tags=("defect:status_empty",), rules=("response.status",))])
     assert d.detected
+
+
+def test_a_switch_nothing_asserts_is_left_to_the_golden_corpus():
+    assert evaluate("stream_url_with_scheme", []).verdict == "corpus"
 
 
 def test_an_unknown_switch_is_refused_before_anything_starts():
