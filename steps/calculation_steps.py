@@ -5,7 +5,7 @@ from behave import given, register_type, then, when
 from hamcrest import close_to, contains_exactly, empty, equal_to, not_none
 
 from focus_support.calculations import (
-    axis_problems, bytes_per_row, expected_configure, frequency_resolution, is_whole_factor, spacing_factor,
+    axis_problems, expected_configure, frequency_resolution, is_whole_factor, spacing_factor,
 )
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status
@@ -176,13 +176,3 @@ def roi_keeps_the_rest(context):
     for field in ("frequencies_list", "frequencies_amount", "lines_dt", "view_type"):
         expect(getattr(second, field), equal_to(getattr(first, field)),
                     f"{field} after changing only the channel range (job {first.job_id} -> {second.job_id})")
-
-
-@then("a spectrogram row of the job takes channel count × frequency bins × 4 bytes for its request")
-def row_size(context):
-    job, expected = _job(context), _expected(context)
-    actual = bytes_per_row(job.channel_amount, job.frequencies_amount)
-    expect(actual, equal_to(expected.bytes_per_row),
-                f"bytes per row of job {job.job_id}: expected {expected.channel_amount} channels × "
-                f"{expected.frequencies_amount} bins (live prr {expected.prr:g}) × 4, the job reports "
-                f"{job.channel_amount} channels × {job.frequencies_amount} bins")

@@ -79,9 +79,9 @@ def attach_png(name: str, png: bytes) -> bool:
     return True
 
 
-def attach_stream(frames: Sequence[Frame], label: str) -> None:
-    """Attach the frame table and, when there are values to draw, the spectrogram picture."""
-    evidence.attach(f"Frames of {label}", frame_table(frames, f"Frames of {label}"))
+def attach_stream(frames: Sequence[Frame], label: str, summary: str = "") -> None:
+    """Attach the frame table (headed by ``summary``) and, when there are values to draw, the spectrogram."""
+    evidence.attach(f"Frames of {label}", frame_table(frames, summary or f"Frames of {label}"))
     png = spectrogram_png(frames, label)
     if png is not None:
         attach_png(f"Spectrogram of {label}", png)
