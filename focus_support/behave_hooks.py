@@ -6,6 +6,7 @@ apply ``@fixture.*`` tags, and undo everything the scenario created even when it
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -75,7 +76,9 @@ def before_all_preflight(suite: SuiteContext) -> None:
     failed = [c for c in checks if not c.passed]
     print(f"Suite self-checks: {len(checks) - len(failed)}/{len(checks)} passed"
           + "".join(f"\n  FAILED {c.name}: {c.detail}" for c in failed), flush=True)
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     write_facts(RunFacts(environment=suite.environment.name, shared=getattr(suite.environment, "shared", None),
+                         started_at=started,
                          preflight=[{"dependency": r.dependency, "route": r.route, "status": r.status.value,
                                      "detail": r.detail} for r in report.results],
                          self_checks=[c.to_dict() for c in checks]))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from behave import then, when
 
-from focus_support.scenarios import configuration as cfg
 from focus_support.clients import describe_response
+from focus_support.reporting.observations import observe
+from focus_support.scenarios import configuration as cfg
 from focus_support.verdict import fail
 
 
@@ -32,6 +33,8 @@ def read_answer(context, answer, first, last):
 def view_type_echoed_as_text(context):
     state = context.state
     body, sent = state.response.json(), state.notes["sent_view_type"]
+    observe("wire-types", f"view_type sent {sent!r}, answered {body.get('view_type')!r}; stream_port "
+                          f"{body.get('stream_port')!r}; stream_url {body.get('stream_url')!r}")
     if body.get("view_type") != str(sent):
         raise fail(f"expected view_type echoed as the text digit {str(sent)!r} the request sent; the answer has "
                    f"{body.get('view_type')!r} ({type(body.get('view_type')).__name__})\n"

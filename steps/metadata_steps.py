@@ -4,6 +4,7 @@ from hamcrest import described_as, equal_to
 
 from focus_support.scenarios import metadata, notes_of
 from focus_support.scenarios.metadata import MetadataNotes
+from focus_support.reporting.observations import observe
 from focus_support.verdict import expect, fail
 
 
@@ -42,6 +43,7 @@ def step_channels_match(context):
 @then('the live metadata has no "{field}" field')
 def step_no_field(context, field):
     body = _body(context)
+    observe("metadata-dy", f"live metadata fields: {', '.join(sorted(body))}")
     expect(field in body, described_as(
         f"no '{field}' in the live metadata (not part of the contract; seen fields {sorted(body)})",
         equal_to(False)))

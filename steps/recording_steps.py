@@ -8,6 +8,7 @@ from focus_support.matchers import has_status
 from focus_support.scenarios import notes_of
 from focus_support.scenarios import recordings as rec
 from focus_support.scenarios.recordings import RecordingNotes
+from focus_support.reporting.observations import observe
 from focus_support.verdict import expect
 
 
@@ -57,7 +58,11 @@ def _require_recordings(context, loc):
 def step_identity(context):
     loc = _location(context)
     _require_recordings(context, loc)
-    expect(rec.recordings_lacking_identity(_db(context), loc.collection), described_as(
+    lacking = rec.recordings_lacking_identity(_db(context), loc.collection)
+    observe("mongodb-schema", f"recordings collection '{loc.collection}' (base path '{loc.base_path}'): "
+                              f"{rec.count(_db(context), loc.collection)} documents, {len(lacking)} without uuid or "
+                              f"start_time; the unrecognized folders are in '{loc.unrecognized_collection or 'none'}'")
+    expect(lacking, described_as(
         f"no recording in '{loc.collection}' without uuid or start_time (first offenders listed)", empty()))
 
 
@@ -74,6 +79,8 @@ def step_no_unrecognized(context):
 def step_index(context, key):
     loc = _location(context)
     present = rec.indexes(_db(context), loc.collection)
+    observe("deleted-index" if key == "deleted" else "recordings-indexes",
+            f"indexes of '{loc.collection}' by keys: {[i['keys'] for i in present]}")
     expect(rec.index_led_by(_db(context), loc.collection, key), described_as(
         f"an index of '{loc.collection}' led by key '{key}' (compared by keys; present: "
         f"{[i['keys'] for i in present]})", not_none()))

@@ -11,20 +11,20 @@ Feature: Rate limiting of configuration requests
     Given Focus Server is receiving fibre data
     And the environment names the rate limit for configuration requests
 
-  @normal @rule:api.rate-limit @fixture.rate_limit_recovery @requires_cluster
+  @normal @rule:api.throttled-answer @fixture.rate_limit_recovery @requires_cluster
   Scenario: A burst beyond the limit is throttled with advice on when to retry
     When I send configuration requests in a burst beyond the rate limit
     Then the requests beyond the limit are throttled
     And every throttled answer says after how many seconds to retry
 
-  @critical @rule:api.rate-limit @fixture.rate_limit_recovery @requires_cluster @requires_rabbitmq
+  @critical @rule:api.throttled-answer @fixture.rate_limit_recovery @requires_cluster @requires_rabbitmq
   Scenario: A throttled configuration request starts nothing
     Given I have used up the rate limit for configuration requests
     When I send one more valid configuration request
     Then the request is throttled
     And no job resources were created
 
-  @normal @rule:api.rate-limit @fixture.rate_limit_recovery @requires_cluster
+  @normal @rule:api.throttled-answer @fixture.rate_limit_recovery @requires_cluster
   Scenario: A client that waits as told is served again
     Given I have used up the rate limit for configuration requests
     And my last configuration request was throttled

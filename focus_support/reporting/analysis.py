@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from focus_support.reporting.records import ScenarioRecord
-from focus_support.reporting.run_facts import RunFacts, load_facts
+from focus_support.reporting.run_facts import RunFacts, capacity_summary, load_facts
 from focus_support.reporting.tags import PRIORITY
 from focus_support.reporting.triage import Triage
 from focus_support.verdict.classify import (
-    INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED, PRODUCT_NEW, BugState, base_name,
+    INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED, PRODUCT_NEW, TARGET_MISSED,
+    BugState, base_name,
 )
 from focus_support.verdict.registry import OpenQuestion
 
@@ -192,6 +193,8 @@ def summary_rows(triage: Triage, guards: Sequence[Guard], questions: Sequence[Qu
              if not q.question.summary_row]
     for name, records in _grouped(triage.in_category(PRODUCT_NEW)).items():
         rows.append(SummaryRow(f"New: {name}", "System Bug", PRIORITY[records[0].severity], "🔴 new"))
+    for name, records in _grouped(triage.in_category(TARGET_MISSED)).items():
+        rows.append(SummaryRow(f"Target: {name}", "Target", "-", "🎯 missed"))
     for name, records in _grouped(triage.in_category(INFRASTRUCTURE), infra=True).items():
         rows.append(SummaryRow(f"This run: {name}", "Infrastructure", "Investigation", BROKEN))
     return rows
@@ -205,7 +208,8 @@ def _grouped(records: Sequence[ScenarioRecord], infra: bool = False) -> "Ordered
     return groups
 
 
-def render_analysis(triage: Triage, facts: RunFacts | None, when: dt.datetime | None = None) -> str:
+def render_analysis(triage: Triage, facts: RunFacts | None, when: dt.datetime | None = None,
+                    reports: Path | str | None = None) -> str:
     """The whole document."""
     when = when or dt.datetime.now(dt.timezone.utc)
     guards = infrastructure_guards(triage, facts)
@@ -219,7 +223,11 @@ def render_analysis(triage: Triage, facts: RunFacts | None, when: dt.datetime | 
              f"> **Environment:** `{env}`  ",
              f"> **Verdict:** {'FAIL' if code else 'PASS'} (exit code {code}) — {len(records)} scenarios, "
              f"{sum(r.status == 'passed' for r in records)} passed, {len(ran) - sum(r.status == 'passed' for r in ran)} "
-             f"failed or broken, {len(records) - len(ran)} skipped", "",
+             f"failed or broken, {len(records) - len(ran)} skipped  ", ""]
+    capacity = capacity_summary(Path(reports), facts) if reports is not None else None
+    if capacity:
+        lines[-1:-1] = [f"> **Capacity:** {capacity.removeprefix('capacity: ')}  "]
+    lines += [
              "## Overview", "",
              "This document sorts every failure of the run into:",
              "1. **Test Infrastructure Issues** — the suite could not reach or configure something; not system bugs",
@@ -273,6 +281,10 @@ def render_analysis(triage: Triage, facts: RunFacts | None, when: dt.datetime | 
         elif state.state == NOT_REPRODUCED:
             lines += ["", f"All {len(state.passed_in)} of its scenarios passed: verify the fix and close it."]
         lines.append("")
+    missed = triage.in_category(TARGET_MISSED)
+    if missed:
+        lines += [f"### Documented targets missed — 🎯 ({len(missed)} scenario(s); reported, not failed)", ""]
+        lines += _first_lines(missed) + [""]
     new = triage.in_category(PRODUCT_NEW)
     if new:
         lines += [f"### New product bugs found by this run — 🔴 ({len(new)} scenario(s))", ""]
@@ -310,5 +322,5 @@ def write_analysis(triage: Triage, reports: Path | str) -> Path:
     """Write ``reports/analysis.md`` from the triage and the run facts beside it."""
     reports = Path(reports)
     path = reports / ANALYSIS_FILE
-    path.write_text(render_analysis(triage, load_facts(reports)), encoding="utf-8")
+    path.write_text(render_analysis(triage, load_facts(reports), reports=reports), encoding="utf-8")
     return path

@@ -15,6 +15,7 @@ FACTS_FILE = "run-facts.json"
 class RunFacts:
     environment: str = ""
     shared: bool | None = None
+    started_at: str = ""                                             # ISO 8601 UTC, when the preflight ran
     preflight: list[dict[str, str]] = field(default_factory=list)    # dependency, route, status, detail
     self_checks: list[dict[str, Any]] = field(default_factory=list)  # selfcheck.SelfCheck as dicts
     throttling: dict[str, int] = field(default_factory=dict)         # retry.STATS
@@ -23,6 +24,21 @@ class RunFacts:
 
     def preflight_row(self, dependency: str) -> dict[str, str] | None:
         return next((r for r in self.preflight if r.get("dependency") == dependency), None)
+
+
+def capacity_summary(folder: Path, facts: RunFacts | None) -> str | None:
+    """The capacity line of this run (reports/capacity.json, written by the capacity scenarios), or
+    None when the run did not exercise capacity (an older file is not this run's)."""
+    path = Path(folder) / "capacity.json"
+    if facts is None or not facts.started_at or not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if str(doc.get("written_at", "")) < facts.started_at:
+        return None
+    return doc.get("summary")
 
 
 def reports_dir_of_run() -> Path | None:

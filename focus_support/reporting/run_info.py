@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from focus_support.reporting.redaction import redact, redact_url, register_secret
 from focus_support.verdict.classify import (
-    INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW,
+    INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW, TARGET_MISSED,
 )
 
 
@@ -147,6 +147,7 @@ def categories() -> list[dict[str, Any]]:
         cat(NEEDS_VERIFICATION, ["failed"]),
         cat(INFRASTRUCTURE, ["broken", "failed"]),
         cat(INTERRUPTED, ["skipped", "broken"]),
+        cat(TARGET_MISSED, ["failed"]),
     ]
 
 

@@ -10,6 +10,7 @@ from focus_support.reporting.allure_cli import REPO, generate_report, open_instr
 from focus_support.reporting.records import RECORD_FILE, ScenarioRecord, load_records
 from focus_support.reporting.redaction import known_secrets
 from focus_support.reporting.secrets_scan import find_secrets
+from focus_support.reporting.run_facts import capacity_summary, load_facts
 from focus_support.reporting.triage import Triage, render_markdown
 
 REPORTS = REPO / "reports"
@@ -68,6 +69,9 @@ def finish_run(behave_exit_code: int, strict: bool = False, generate_html: bool 
     header = _environment_line(results)
     title = "Triage of the last run" + (f" ({header})" if header else "")
     text = render_markdown(triage, strict=strict, title=title)
+    capacity = capacity_summary(reports, load_facts(reports))
+    if capacity:
+        text = text.replace("\n## By category", f"\nCapacity: {capacity.removeprefix('capacity: ')}\n\n## By category", 1)
     (reports / "triage.md").write_text(text, encoding="utf-8")
     from focus_support.reporting.analysis import write_analysis
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from focus_support.reporting.records import ScenarioRecord
 from focus_support.reporting.tags import PRIORITY, SEVERITY_ORDER
 from focus_support.verdict.classify import (
-    CATEGORIES, FAILING, INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED, PRODUCT_KNOWN, PRODUCT_NEW, BugState, Verdict, base_name, bug_states, exit_code, judge,
+    CATEGORIES, FAILING, INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED,
+    PRODUCT_KNOWN, PRODUCT_NEW, TARGET_MISSED, BugState, Verdict, base_name, bug_states, exit_code, judge,
 )
 from focus_support.verdict.registry import EvidenceMap, Registry, default_evidence, default_registry
 
 __all__ = ["CATEGORIES", "FAILING", "INFRASTRUCTURE", "INTERRUPTED", "NEEDS_VERIFICATION", "PRODUCT_KNOWN",
            "PRODUCT_NEW", "MARK", "Triage", "judge_record", "classified", "decide_exit_code", "render_markdown"]
 
-MARK = {PRODUCT_NEW: "🔴", PRODUCT_KNOWN: "🟠", NEEDS_VERIFICATION: "❓", INFRASTRUCTURE: "🛠", INTERRUPTED: "⏹"}
+MARK = {PRODUCT_NEW: "🔴", PRODUCT_KNOWN: "🟠", NEEDS_VERIFICATION: "❓", TARGET_MISSED: "🎯", INFRASTRUCTURE: "🛠",
+        INTERRUPTED: "⏹"}
 _MAX_ERROR = 160
 
 
@@ -121,7 +123,7 @@ class Triage:
             row.failed.append(record)
             row.severity = min(row.severity, record.severity, key=SEVERITY_ORDER.index)
         for (category, key), row in rows.items():
-            if category in (NEEDS_VERIFICATION, PRODUCT_NEW):
+            if category in (NEEDS_VERIFICATION, PRODUCT_NEW, TARGET_MISSED):
                 row.total = sum(1 for r in self.records if r.status != "skipped" and (
                     base_name(r.scenario) == key or (r.question and self.evidence.question(r.question).title == key)))
             else:

@@ -9,7 +9,9 @@ For one failed scenario, in this order:
    **product bug — known** (that bug);
 4. a product finding of a rule that is derived or contested (config/evidence.yaml) →
    **needs verification** (the rule's open question);
-5. any other product finding → **product bug — new**, which fails the run.
+5. a product finding of a documented *target* (not a requirement, e.g. 50 concurrent jobs) →
+   **target missed**, reported with its figures;
+6. any other product finding → **product bug — new**, which fails the run.
 
 A known bug none of whose scenarios failed by its signature while all of them ran is **no longer
 reproducing**: verify the fix and close it (with ``--strict`` that fails the run, like a strict
@@ -28,9 +30,10 @@ from focus_support.verdict.registry import EvidenceMap, KnownBug, Registry
 PRODUCT_NEW = "product bug — new"
 PRODUCT_KNOWN = "product bug — known"
 NEEDS_VERIFICATION = "needs verification"
+TARGET_MISSED = "target missed"
 INFRASTRUCTURE = "test infrastructure"
 INTERRUPTED = "interrupted"
-CATEGORIES = (PRODUCT_NEW, INFRASTRUCTURE, INTERRUPTED, PRODUCT_KNOWN, NEEDS_VERIFICATION)
+CATEGORIES = (PRODUCT_NEW, INFRASTRUCTURE, INTERRUPTED, PRODUCT_KNOWN, NEEDS_VERIFICATION, TARGET_MISSED)
 FAILING = (PRODUCT_NEW, INFRASTRUCTURE, INTERRUPTED)
 STRICT_FAILING = CATEGORIES
 
@@ -88,6 +91,9 @@ def judge(record: FailedCheck, registry: Registry, evidence: EvidenceMap) -> Ver
             why = "derived" if rule.evidence == "derived" else f"contested by {rule.contested_by}"
             return Verdict(NEEDS_VERIFICATION, question=rule.question, rules=rules,
                            because=f"rule {rule_id} is {why}")
+    known_rules = [evidence.rules[r] for r in rules if r in evidence.rules]
+    if known_rules and all(rule.obligation == "target" for rule in known_rules):
+        return Verdict(TARGET_MISSED, rules=rules, because=f"{', '.join(rules)} is a documented target")
     covering = [b.label for b in registry.covering(scenario)]
     because = (f"fails differently from the signatures of {', '.join(covering)}" if covering
                else "no known bug covers this failure")

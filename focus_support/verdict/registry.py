@@ -112,6 +112,7 @@ class Rule(_Strict):
     sources: tuple[str, ...] = ()
     contested_by: str | None = None
     question: str | None = None
+    obligation: Literal["required", "target"] = "required"   # a target's miss is reported, not failed
     steps: tuple[str, ...] = ()      # steps that assert this rule in every scenario (globs)
 
     @property

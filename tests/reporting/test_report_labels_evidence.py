@@ -85,7 +85,7 @@ def test_environment_widget_and_categories_written(run):
     assert "Environment=tiny" in props and "behave=1.3.3" in props and "allure-behave=2.16.2" in props
     names = [c["name"] for c in json.loads((run.results_dir / "categories.json").read_text())]
     assert names == ["Product bug — new", "Product bug — known", "Needs verification", "Test infrastructure",
-                     "Interrupted"]
+                     "Interrupted", "Target missed"]
 
 
 def _attachments(step: dict) -> dict[str, str]:

@@ -10,7 +10,7 @@ from focus_support.reporting.records import ScenarioRecord
 from focus_support.reporting.triage import Triage, render_markdown
 from focus_support.verdict.classify import (
     INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED, PRODUCT_KNOWN, PRODUCT_NEW,
-    REPRODUCED, bug_states, exit_code, judge,
+    REPRODUCED, TARGET_MISSED, bug_states, exit_code, judge,
 )
 from focus_support.verdict.findings import Finding
 from focus_support.verdict.registry import EvidenceMap, Registry
@@ -37,6 +37,7 @@ EVIDENCE = EvidenceMap.model_validate({
                                  "contested_by": "a later test plan", "question": "nfft-edges"},
         "configure.starts-nothing": {"says": "nothing created", "contract": "2.1", "evidence": "documented",
                                      "steps": ["no job resources were created"]},
+        "capacity.target": {"says": "50 jobs", "contract": "4", "evidence": "documented", "obligation": "target"},
     },
 })
 
@@ -109,6 +110,13 @@ def test_a_step_bound_to_a_documented_rule_is_judged_by_that_rule_in_a_contested
     leaked = verdict(rec(name="NFFT 4096 is rejected", rules=("configure.nfft-edges",),
                          step="no job resources were created"))
     assert leaked.category == PRODUCT_NEW and leaked.rules == ("configure.starts-nothing",)
+
+
+def test_a_documented_target_that_is_missed_is_reported_not_failed():
+    missed = rec(name="50 live jobs at once", rules=("capacity.target",))
+    outcome = verdict(missed)
+    assert outcome.category == TARGET_MISSED
+    assert exit_code([outcome]) == 0 and exit_code([outcome], strict=True) == 1
 
 
 def test_a_known_signature_wins_over_the_evidence_of_the_rule():
