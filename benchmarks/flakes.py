@@ -2,6 +2,11 @@
 
     flock /tmp/focus-sandbox.lock .venv/bin/python -m benchmarks.flakes [--runs 20] [--jobs 1]
                                                       [--fresh-stack] [--tags EXPR]
+    .venv/bin/python -m benchmarks.flakes --lock /tmp/focus-sandbox.lock --series DIR ...
+
+``--lock`` takes the sandbox lock for each run only (a fresh stack per run), so a long series does
+not keep the machine's other sandbox users waiting; ``--series DIR`` keeps each run's outcome in DIR
+and resumes from there, so an interrupted series goes on where it stopped.
 
 Each run is ``make acceptance`` minus the HTML report (plan, workers, merge, verdict), against one
 private sandbox stack (``--fresh-stack``: a new stack per run, as ``make acceptance`` does). A
@@ -12,13 +17,15 @@ The report is also written as JSON (``--out``), so a long series can be read aft
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from benchmarks.suite_runs_common import SuiteResult, private_stack, run_full_suite
 
@@ -34,8 +41,41 @@ def flaky(results: list[SuiteResult]) -> dict[str, dict[tuple, list[int]]]:
 
 
 def _first_errors(result: SuiteResult) -> dict[str, str]:
+    if result.reports is None:
+        return {}
     records = json.loads((result.reports / "run-results.json").read_text())["records"]
     return {r["location"] or r["scenario"]: r.get("error_line") or "" for r in records}
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the sandbox lock (the same one ``flock`` takes) for one run."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _save_run(series: Path, number: int, result: SuiteResult, errors: dict[str, str]) -> None:
+    doc = {"jobs": result.jobs, "wall_s": result.wall_s, "exit_code": result.exit_code,
+           "outcomes": {k: list(v) for k, v in result.outcomes.items()}, "names": result.names,
+           "leftovers": result.leftovers, "errors": errors}
+    (series / f"run{number:02d}.json").write_text(json.dumps(doc, indent=0, ensure_ascii=False))
+    if number == 1 and result.reports is not None and (result.reports / "timings.json").exists():
+        (series / "timings.json").write_text((result.reports / "timings.json").read_text())
+
+
+def _load_run(series: Path, number: int) -> tuple[SuiteResult, dict[str, str]] | None:
+    try:
+        doc = json.loads((series / f"run{number:02d}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    result = SuiteResult(jobs=doc["jobs"], wall_s=doc["wall_s"], exit_code=doc["exit_code"],
+                         outcomes={k: tuple(v) for k, v in doc["outcomes"].items()}, names=doc["names"],
+                         leftovers=doc.get("leftovers", []))
+    return result, doc.get("errors", {})
 
 
 def main(argv: list[str]) -> int:
@@ -45,21 +85,37 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tags", default="")
     parser.add_argument("--fresh-stack", action="store_true", help="a new sandbox stack for every run")
     parser.add_argument("--out", type=Path, default=None, help="write the series as JSON here")
+    parser.add_argument("--lock", type=Path, default=None, help="take this lock per run (implies --fresh-stack)")
+    parser.add_argument("--series", type=Path, default=None, help="keep (and resume) the runs' outcomes here")
     args = parser.parse_args(argv)
     results: list[SuiteResult] = []
     errors: dict[int, dict[str, str]] = {}
     began = time.monotonic()
+    fresh = args.fresh_stack or args.lock is not None
+    stack_started = False
     with tempfile.TemporaryDirectory(prefix="focus-flakes-") as tmp, ExitStack() as shared:
-        if not args.fresh_stack:
-            shared.enter_context(private_stack())
+        series = args.series or Path(tmp) / "series"
+        series.mkdir(parents=True, exist_ok=True)
         for number in range(1, args.runs + 1):
+            kept = _load_run(series, number)
+            if kept is not None:
+                results.append(kept[0])
+                errors[number] = kept[1]
+                print(f"run {number:>2}/{args.runs}: kept from {series}", flush=True)
+                continue
             with ExitStack() as per_run:
-                if args.fresh_stack:
+                if args.lock is not None:
+                    per_run.enter_context(_locked(args.lock))
+                if fresh:
                     per_run.enter_context(private_stack())
-                timings = Path(tmp) / "run1" / "timings.json" if results else None
+                elif not stack_started:  # the one stack of the series, started once
+                    shared.enter_context(private_stack())
+                    stack_started = True
+                timings = series / "timings.json" if (series / "timings.json").exists() else None
                 result = run_full_suite(args.jobs, Path(tmp) / f"run{number}", timings=timings, tags=args.tags)
             results.append(result)
             errors[number] = _first_errors(result)
+            _save_run(series, number, result, errors[number])
             counts = result.counts()
             print(f"run {number:>2}/{args.runs}: {result.wall_s:6.1f} s  {counts}  verdict {result.verdict}  "
                   f"leftovers {len(result.leftovers)}" + (f" {result.leftovers[:5]}" if result.leftovers else ""),
