@@ -164,6 +164,13 @@ def _first_lines(records: Sequence[ScenarioRecord], limit: int = 4) -> list[str]
     return out
 
 
+def _observation(text: str) -> str:
+    """One observation as a list item; a multi-line one (a table) as a code block under it."""
+    if "\n" not in text:
+        return f"- {text}"
+    return "-\n\n" + "\n".join("      " + line for line in text.splitlines()) + "\n"
+
+
 def _bug_status_mark(state: BugState) -> str:
     if state.state == NOT_REPRODUCED:
         return "✅"
@@ -263,7 +270,7 @@ def render_analysis(triage: Triage, facts: RunFacts | None, when: dt.datetime | 
         lines += [f"### 2.{n} {q.title} — ❓", "", f"**Question:** {q.question}", "", f"**Ask:** {q.ask}", "",
                   f"**This run:** {raised}."]
         if state.observations:
-            lines += ["", "**What this run saw:**", ""] + [f"- {o}" for o in state.observations[:8]]
+            lines += ["", "**What this run saw:**", ""] + [_observation(o) for o in state.observations[:8]]
         if state.failed:
             lines += ["", "**Scenarios:**", ""] + _first_lines(state.failed)
         lines.append("")
