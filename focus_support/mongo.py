@@ -94,6 +94,28 @@ def _type_name(value: Any) -> str:
                                                                                            type(value).__name__)
 
 
+def locate_recordings_collections(db: Any, archive: bool = False) -> RecordingsCollections:
+    """The storage root's recordings collection, found through ``base_paths`` (never by a name
+    substring: "recording" lands on the unrecognized-folders collection, seed 2.1 and 2.2).
+
+    Real sites name the collection by a dashed UUID and put the unrecognized folders in
+    ``<guid>-unrecognized_recordings``; a MongoDB-wire stand-in that allows only identifier names
+    uses the 32-hex form and ``<guid>_unrecognized_recordings``. Both forms are found.
+    """
+    roots = list(db["base_paths"].find({"is_archive": archive}, {"_id": 0}))
+    if not roots:
+        # the index answered and lacks its root: the product's data is wrong, not our access to it
+        every = list(db["base_paths"].find({}, {"_id": 0}).limit(20))
+        raise fail(f"expected base_paths to list a storage root with is_archive={archive}; it holds {every}",
+                   "recordings.base_path", f"a root with is_archive={archive}", "no root")
+    existing = set(db.list_collection_names())
+    # several roots: prefer the one whose collection exists, report the first otherwise
+    chosen = next((r for r in roots if r.get("guid") in existing), roots[0])
+    guid = str(chosen.get("guid"))
+    unrecognized = next((guid + s for s in UNRECOGNIZED_SUFFIXES if guid + s in existing), "")
+    return RecordingsCollections(base_path=str(chosen.get("base_path")), guid=guid, unrecognized=unrecognized)
+
+
 class MongoDBManager:
     """Recordings index access by URI, plus outage operations through the cluster."""
 
@@ -148,17 +170,7 @@ class MongoDBManager:
     # --- the recordings index --------------------------------------------------------------
     def recordings_collections(self, archive: bool = False) -> RecordingsCollections:
         """The storage root's collections, found through ``base_paths``."""
-        roots = list(self.db["base_paths"].find({"is_archive": archive}, {"_id": 0}))
-        if not roots:
-            # the index answered and lacks its root: the product's data is wrong, not our access to it
-            every = list(self.db["base_paths"].find({}, {"_id": 0}).limit(20))
-            raise fail(f"expected base_paths to list a storage root with is_archive={archive}; it holds {every}",
-                       "recordings.base_path", f"a root with is_archive={archive}", "no root")
-        existing = set(self.db.list_collection_names())
-        chosen = next((r for r in roots if r.get("guid") in existing), roots[0])
-        guid = str(chosen.get("guid"))
-        unrecognized = next((guid + s for s in UNRECOGNIZED_SUFFIXES if guid + s in existing), "")
-        return RecordingsCollections(base_path=str(chosen.get("base_path")), guid=guid, unrecognized=unrecognized)
+        return locate_recordings_collections(self.db, archive)
 
     def schema_report(self, collection: str, required: tuple[str, ...] = ("uuid", "start_time"),
                       now: dt.datetime | None = None, limit: int = 10_000) -> SchemaReport:

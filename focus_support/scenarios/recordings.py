@@ -16,6 +16,7 @@ from typing import Any
 from pymongo.database import Database
 
 from focus_support.errors import PreconditionNotMetError
+from focus_support.mongo import locate_recordings_collections
 from focus_support.scenarios import notes_of
 
 UNRECOGNIZED_MARK = "unrecognized_recordings"
@@ -58,21 +59,11 @@ def to_epoch(value: dt.datetime) -> int:
 
 
 def locate_recordings(db: Database) -> RecordingsLocation:
-    """The recordings collection of the live (non-archive) storage root, found through ``base_paths``."""
-    roots = list(db["base_paths"].find({"is_archive": False}, {"_id": 0}))
-    if not roots:
-        every = list(db["base_paths"].find({}, {"_id": 0}))
-        raise PreconditionNotMetError(f"base_paths has no live storage root (is_archive false); it holds {every}")
-    existing = set(db.list_collection_names())
-    # several live roots: prefer the one whose collection exists, report the first otherwise
-    chosen = next((r for r in roots if r.get("guid") in existing), roots[0])
-    guid = str(chosen.get("guid"))
-    # "<guid>-unrecognized_recordings" in the contract; servers whose collection names cannot
-    # hold a hyphen use another separator, so match the prefix and the mark, not the exact name
-    unrecognized = next((n for n in sorted(existing)
-                         if n != guid and n.startswith(guid) and UNRECOGNIZED_MARK in n), None)
-    return RecordingsLocation(base_path=str(chosen.get("base_path")), collection=guid,
-                              unrecognized_collection=unrecognized)
+    """The recordings collection of the live (non-archive) storage root, found through ``base_paths``
+    (``focus_support.mongo.locate_recordings_collections``: a missing root is a product failure)."""
+    found = locate_recordings_collections(db, archive=False)
+    return RecordingsLocation(base_path=found.base_path, collection=found.guid,
+                              unrecognized_collection=found.unrecognized or None)
 
 
 def collection_exists(db: Database, name: str) -> bool:
