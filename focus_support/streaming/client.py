@@ -197,7 +197,7 @@ class StreamWatch:
         wanted = f"at least {count} frames with a non-zero shape" + (f" and {rows} rows" if rows else "")
         seen = "none" if not self.frames else ("no shaped frame" if not shaped else f"{len(shaped)} shaped frames")
         end = self.ended
-        why = f"the stream {end.describe()}" if end else f"the stream sent too little within {timeout_s:g} s"
+        why = f"the stream {end.describe()}" if end else f"the stream sent too little within {timeout_s:.1f} s"
         raise fail(f"expected {wanted} on stream {self.stream_id} of {self.target}; {why}; "
                    f"seen: {self.describe()}", "stream.frames", wanted, seen if not end else f"ended {end.code}",
                    last_state=self.frames)
@@ -213,7 +213,7 @@ class StreamWatch:
         self._poll(lambda: self.ended is not None, timeout_s)
         end = self.ended
         if end is None:
-            raise fail(f"expected stream {self.stream_id} of {self.target} to end by itself within {timeout_s:g} s; "
+            raise fail(f"expected stream {self.stream_id} of {self.target} to end by itself within {timeout_s:.1f} s; "
                        f"seen: {self.describe()}", "stream.end", "ended", "still streaming", last_state=self.frames)
         return end
 
