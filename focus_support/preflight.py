@@ -142,7 +142,7 @@ def check(dependency: str, route: str, probe: Callable[[], tuple[Status, str] | 
         return CheckResult(dependency, route, Status.NOT_CONFIGURED, _first_line(exc))
     except PreconditionNotMetError as exc:
         return CheckResult(dependency, route, Status.PRECONDITION, _first_line(exc))
-    except InfrastructureError as exc:
+    except (InfrastructureError, OSError) as exc:  # OSError: a socket-level failure no library wrapped
         return CheckResult(dependency, route, Status.UNAVAILABLE, _first_line(exc))
     except AssertionError as exc:
         return CheckResult(dependency, route, Status.ANSWERED_WRONGLY, _first_line(exc))

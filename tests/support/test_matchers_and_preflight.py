@@ -126,3 +126,15 @@ def test_check_turns_outcomes_into_rows():
         raise MisconfiguredError("no key")
 
     assert check("x", "r", misconfigured).status is Status.NOT_CONFIGURED
+
+    def answered_wrongly():
+        raise AssertionError("GET /ack answered 500")
+
+    wrong = check("x", "r", answered_wrongly)
+    assert wrong.status is Status.ANSWERED_WRONGLY and not wrong.skips, "a product answer never skips"
+
+    def suite_bug():
+        raise KeyError("typo")
+
+    bug = check("x", "r", suite_bug)
+    assert bug.status is Status.SUITE_ERROR and not bug.skips

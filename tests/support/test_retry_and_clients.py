@@ -11,8 +11,7 @@ import requests
 
 from focus_support.clients import FocusClient, WebAppClient, describe_response, exchange_of, expect_json
 from focus_support.errors import (
-    InfraTimeoutError, MisconfiguredError, PreconditionNotMetError, ThrottledError, UnexpectedResponseError,
-    UnreachableError,
+    PreconditionNotMetError, ThrottledError, UnexpectedResponseError, UnreachableError,
 )
 from focus_support.models import ChannelsResponse, ViewType, build_configure_request
 from focus_support.recording import Recorder
@@ -199,12 +198,12 @@ def test_exchanges_are_recorded_with_secrets_redacted_and_listeners_told(server)
     assert recorder.reset() == [login, listing] and recorder.exchanges == [] and recorder.last is None
 
 
-def test_refused_login_is_misconfiguration_and_cookie_can_be_replaced(server):
+def test_refused_login_is_a_product_failure_and_cookie_can_be_replaced(server):
     server.on("POST", "/prisma/api/auth/login", Reply(401, {"error": "bad credentials"}))
     server.on("POST", "/prisma/api/site/api/push-to-rabbit", Reply(401, {"error": "no cookie"}))
     server.on("DELETE", "/prisma/api/site/api/alert/delete", Reply(403, {"error": "forbidden"}))
     web = WebAppClient(server.url + "/prisma/api", "site", recorder=Recorder())
-    with pytest.raises(MisconfiguredError, match="login as 'qa' failed"):
+    with pytest.raises(UnexpectedResponseError, match="expected the Web App to sign in the configured user 'qa'"):
         web.login("qa", "wrong")
     web.use_cookie("forged")
     assert web.send_push({"classId": 103}).status_code == 401
