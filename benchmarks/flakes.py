@@ -27,7 +27,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from benchmarks.suite_runs_common import SuiteResult, private_stack, run_full_suite
+from benchmarks.suite_runs_common import SuiteResult, private_stack, run_full_suite, sigterm_as_interrupt
 
 
 def flaky(results: list[SuiteResult]) -> dict[str, dict[tuple, list[int]]]:
@@ -88,6 +88,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--lock", type=Path, default=None, help="take this lock per run (implies --fresh-stack)")
     parser.add_argument("--series", type=Path, default=None, help="keep (and resume) the runs' outcomes here")
     args = parser.parse_args(argv)
+    sigterm_as_interrupt()
     results: list[SuiteResult] = []
     errors: dict[int, dict[str, str]] = {}
     began = time.monotonic()

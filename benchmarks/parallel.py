@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.suite_runs_common import differences, private_stack, run_full_suite
+from benchmarks.suite_runs_common import differences, private_stack, run_full_suite, sigterm_as_interrupt
 
 TARGET = 1.7
 
@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--tags", default="", help="a behave tag expression (default: the whole suite)")
     args = parser.parse_args(argv)
+    sigterm_as_interrupt()
     jobs = sorted(set(args.jobs))
     with tempfile.TemporaryDirectory(prefix="focus-parallel-bench-") as tmp:
         began = time.monotonic()

@@ -43,6 +43,16 @@ class SuiteResult:
         return "PASS" if self.exit_code == 0 else "FAIL"
 
 
+def sigterm_as_interrupt() -> None:
+    """A SIGTERM (a killed benchmark) is handled like Ctrl-C: the workers sweep, the stack stops."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 @contextmanager
 def private_stack(profile: str = "spec") -> Iterator[Path]:
     """A sandbox stack in a temporary home, exported as FOCUS_SANDBOX_HOME for the workers."""
