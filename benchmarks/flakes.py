@@ -4,6 +4,8 @@
                                                       [--fresh-stack] [--tags EXPR]
     .venv/bin/python -m benchmarks.flakes --lock /tmp/focus-sandbox.lock --series DIR ...
 
+Run it from a tree nobody edits meanwhile (a clean clone, or ``git archive HEAD`` unpacked beside a
+symlink to ``.venv``): a feature file edited during the series changes what the runs compare.
 ``--lock`` takes the sandbox lock for each run only (a fresh stack per run), so a long series does
 not keep the machine's other sandbox users waiting; ``--series DIR`` keeps each run's outcome in DIR
 and resumes from there, so an interrupted series goes on where it stopped.
