@@ -18,7 +18,7 @@ RUN_ARGS := --env $(ENV) --profile $(PROFILE) $(foreach d,$(DEFECTS),--defect $(
             $(if $(TAGS),--tags "$(TAGS)") $(if $(STRICT),--strict) --jobs $(JOBS) \
             $(if $(SHARD),--shard $(SHARD)) $(FEATURE) $(ARGS)
 
-.PHONY: setup acceptance rerun merge test verify-suite fidelity rules sandbox-up sandbox-down sandbox-status defects dry-run clean
+.PHONY: setup acceptance rerun merge test verify-suite mutation fidelity rules sandbox-up sandbox-down sandbox-status defects dry-run clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -37,6 +37,9 @@ test: setup
 
 verify-suite: setup
 	@$(PY) -m scripts.verify_suite $(ARGS)
+
+mutation: setup
+	@$(PY) -m scripts.mutation $(ARGS)
 
 fidelity: setup
 	@$(PY) -m scripts.fidelity $(ARGS)

@@ -1,0 +1,144 @@
+"""``python -m scripts.mutation`` (``make mutation``): the suite's mutation score over the rule modules.
+
+  make mutation                                   every in-scope mutant, then reports/mutation.md
+  make mutation ARGS="--module derive.py"         the mutants of one module (name or path)
+  make mutation ARGS="--sample 3 --seed 7"        a random sample (what make test runs)
+  make mutation ARGS="--resume"                   continue the last session (same sources), run what is left
+  make mutation ARGS="--rerun-survivors"          run the last session's survivors again (after new scenarios)
+  make mutation ARGS="--report-only"              rewrite reports/mutation.md from the session
+
+Each batch of ``--batch`` mutants runs under the sandbox lock (``--lock``, default
+/tmp/focus-sandbox.lock), on one stack started from a private copy of the tree, so other runs get
+the machine between batches. Exit code 0 when every selected mutant was judged; the score itself is
+printed and reported, not a pass/fail (``--fail-under P`` makes it one).
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import random
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import WorkerOutcome
+
+from scripts.mutation.report import summary_lines, write_report
+from scripts.mutation.scope import TARGETS
+from scripts.mutation.session import copy_tree, init_session, sources_digest
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_WORKDIR = REPO / "reports" / "mutation-session"
+REPORT = REPO / "reports" / "mutation.md"
+LOCK = "/tmp/focus-sandbox.lock"
+
+
+@contextmanager
+def _locked(path: str | None):
+    if not path:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _targets(names: list[str]):
+    if not names:
+        return TARGETS
+    chosen = tuple(t for t in TARGETS if any(t.path == n or t.path.endswith("/" + n) or t.area == n for n in names))
+    if len(chosen) != len(set(names)):
+        known = ", ".join(t.path.rsplit("/", 1)[-1] for t in TARGETS)
+        raise SystemExit(f"unknown module in {names}; known: {known}")
+    return chosen
+
+
+def _selected(db_path: Path, modules: set[str], rerun_survivors: bool) -> list[str]:
+    """Job ids to run: pending ones of the modules (and, when asked, the last survivors again)."""
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        ids = [i.job_id for i in db.pending_work_items if str(i.mutations[0].module_path) in modules]
+        if rerun_survivors:
+            results = dict(db.results)
+            again = []
+            for item in db.work_items:
+                result = results.get(item.job_id)
+                if (result is not None and result.worker_outcome != WorkerOutcome.SKIPPED
+                        and not (result.output or "").startswith("MUTANT killed")
+                        and str(item.mutations[0].module_path) in modules):
+                    again.append(item.job_id)
+            with db._session_maker.begin() as session:  # pylint: disable=protected-access  # no public "forget result"
+                from cosmic_ray.work_db import WorkResultStorage
+
+                session.query(WorkResultStorage).filter(WorkResultStorage.job_id.in_(again)).delete()
+            ids += again
+    return ids
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="make mutation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--module", action="append", default=[], help="a target module (file name or path)")
+    parser.add_argument("--sample", type=int, default=0, help="run only N randomly chosen mutants")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--batch", type=int, default=60, help="mutants per stack (and per hold of the lock)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
+    parser.add_argument("--lock", default=LOCK, help="sandbox lock file ('' for none)")
+    parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
+    parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--rerun-survivors", action="store_true")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--fail-under", type=float, default=None)
+    args = parser.parse_args(argv)
+
+    workdir = args.workdir.resolve()
+    db_path = workdir / "session.sqlite"
+    meta_path = workdir / "session.json"
+    targets = _targets(args.module)
+    if not args.report_only:
+        tree = copy_tree(workdir / "tree")
+        digest = sources_digest(tree)
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        reuse = (args.resume or args.rerun_survivors) and db_path.exists() and meta.get("digest") == digest
+        if not reuse:
+            if args.resume or args.rerun_survivors:
+                print("[mutation] the sources or the scope changed since the last session: starting afresh")
+            counts = init_session(tree, db_path)
+            meta_path.write_text(json.dumps({"digest": digest, "created": time.time()}))
+            print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
+                  f"{counts['equivalent']} reviewed equivalents", flush=True)
+        ids = _selected(db_path, {t.path for t in targets}, args.rerun_survivors)
+        if args.sample:
+            ids = random.Random(args.seed).sample(ids, min(args.sample, len(ids)))
+        started = time.monotonic()
+        for first in range(0, len(ids), args.batch):
+            chunk = ids[first:first + args.batch]
+            ids_file = workdir / "batch-ids.txt"
+            ids_file.write_text("\n".join(chunk) + "\n")
+            print(f"[mutation] batch of {len(chunk)} ({first + len(chunk)}/{len(ids)}); waiting for "
+                  f"{args.lock or 'no lock'}", flush=True)
+            with _locked(args.lock):
+                code = subprocess.call([sys.executable, "-m", "scripts.mutation.batch", "--db", str(db_path),
+                                        "--workdir", str(workdir), "--ids", str(ids_file),
+                                        "--timeout", str(args.timeout)], cwd=tree)
+            if code:
+                print(f"[mutation] the batch stopped with exit code {code}", file=sys.stderr)
+                return code
+        print(f"[mutation] ran {len(ids)} mutants in {time.monotonic() - started:.0f} s", flush=True)
+    score = write_report(db_path, args.report)
+    print("\n".join(summary_lines(score)))
+    print(f"[mutation] survivors and equivalents: {args.report}")
+    if args.fail_under is not None and (score.percent() or 0.0) < args.fail_under:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

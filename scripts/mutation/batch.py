@@ -1,0 +1,88 @@
+"""Run a batch of mutants against one sandbox stack started from the private tree.
+
+``python -m scripts.mutation.batch --db SESSION --workdir DIR --ids FILE [--timeout S]`` (cwd: the tree)
+
+The stack starts once per batch (about 5 s); each mutant is applied by cosmic-ray
+(``mutate_and_test``: the file is mutated, the probe runs, the file is restored) and its result -
+the probe's outcome, not just its exit code - is stored in the session. Bytecode is never written,
+so a mutant applied within the same second as the last one is never served from a stale ``.pyc``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from cosmic_ray.mutating import mutate_and_test
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+from scripts.mutation.probe import DEFAULT_TIMEOUT_S
+
+OUTCOME_LINE = "MUTANT "
+TEST_OUTCOME = {"killed": TestOutcome.KILLED, "survived": TestOutcome.SURVIVED, "timeout": TestOutcome.SURVIVED,
+                "stillborn": TestOutcome.INCOMPETENT}
+
+
+def probe_outcome(output: str | None) -> tuple[str, str]:
+    """The probe's ``MUTANT <outcome>: <why>`` line from a test run's output (``error`` when absent)."""
+    for line in reversed((output or "").splitlines()):
+        if line.startswith(OUTCOME_LINE) and ":" in line:
+            outcome, _, why = line[len(OUTCOME_LINE):].partition(":")
+            return outcome.strip(), why.strip()
+    return "error", "the probe printed no outcome (it crashed or cosmic-ray's own timeout ended it)"
+
+
+def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float) -> int:
+    """Apply and judge each mutant; returns how many were killed."""
+    from focus_sandbox.stack import running_stack
+
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"   # inherited by the daemon, the server and the pods
+    home = workdir / "sandbox"
+    killed = 0
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        items = {item.job_id: item for item in db.pending_work_items}
+        todo = [items[j] for j in job_ids if j in items]
+        if not todo:
+            return 0
+        with running_stack(profile="spec", home=home, logs_dir=workdir / "sandbox-logs"):
+            os.environ["FOCUS_SANDBOX_HOME"] = str(home)
+            (workdir / "server-runs-a-mutant").unlink(missing_ok=True)
+            for n, item in enumerate(todo, 1):
+                mutation = item.mutations[0]
+                command = " ".join(shlex.quote(a) for a in [
+                    sys.executable, "-m", "scripts.mutation.probe", "--module", str(mutation.module_path),
+                    "--function", str(mutation.definition_name), "--workdir", str(workdir),
+                    "--timeout", str(timeout_s)])
+                started = time.monotonic()
+                result = mutate_and_test(item.mutations, command, timeout_s + 120)
+                outcome, why = probe_outcome(result.output)
+                if result.worker_outcome == WorkerOutcome.NORMAL:
+                    result = WorkResult(worker_outcome=WorkerOutcome.NORMAL, diff=result.diff,
+                                        output=f"{OUTCOME_LINE}{outcome}: {why}",
+                                        test_outcome=TEST_OUTCOME.get(outcome, TestOutcome.INCOMPETENT))
+                db.set_result(item.job_id, result)
+                killed += outcome == "killed"
+                print(f"[mutation] {n}/{len(todo)} {mutation.module_path}:{mutation.start_pos[0]} "
+                      f"{mutation.operator_name.removeprefix('core/')} -> {outcome} "
+                      f"({time.monotonic() - started:.1f} s) {why[:120]}", flush=True)
+    return killed
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.mutation.batch", description=__doc__)
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--workdir", required=True, type=Path)
+    parser.add_argument("--ids", required=True, type=Path, help="file with one cosmic-ray job id a line")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
+    args = parser.parse_args(argv)
+    ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
+    run_batch(args.db.resolve(), args.workdir.resolve(), ids, args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,126 @@
+"""The private tree the mutants are applied to, and the cosmic-ray session that lists them.
+
+Mutants are never applied to the checkout: other runs (and other engineers' stacks) import from it.
+``copy_tree`` copies the working tree's files (tracked and untracked-but-not-ignored) into a private
+folder; the stack, the probe and behave all run from there. ``init_session`` asks cosmic-ray for
+every mutant of the targets, then marks as *skipped* - with the reason as output - the mutants out
+of scope (``scope.skip_reason``) and the reviewed equivalent ones (config/mutation_equivalents.yaml).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from cosmic_ray.commands.init import init as cosmic_ray_init
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+from scripts.mutation.scope import TARGETS, Target, read_map, skip_reason, target_of
+
+REPO = Path(__file__).resolve().parents[2]
+EQUIVALENTS_FILE = REPO / "config" / "mutation_equivalents.yaml"
+EQUIVALENT = "equivalent: "     # prefix of the output of a mutant skipped as a reviewed equivalent
+
+
+def copy_tree(dest: Path, repo: Path = REPO) -> Path:
+    """A fresh copy of the working tree's files (no .git, .venv, reports or caches) in ``dest``."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in filter(None, listed):
+        source = repo / name
+        if not source.is_file():
+            continue  # deleted in the working tree
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    return dest
+
+
+def sources_digest(root: Path, targets: tuple[Target, ...] = TARGETS) -> str:
+    """A digest of the targets' sources and the scope rules: a session is reused only while it matches."""
+    digest = hashlib.sha256()
+    for path in [t.path for t in targets] + ["scripts/mutation/scope.py"]:
+        digest.update(path.encode() + b"\0" + (root / path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A reviewed equivalent mutant: the module, the operator, the original source line, why."""
+
+    module: str
+    operator: str
+    line: str
+    why: str
+    mutated: str | None = None   # the mutated line, when one line holds several mutants of the operator
+
+    def matches(self, module: str, operator: str, original: str, mutated: str | None) -> bool:
+        return (self.module == module and self.operator == operator and self.line == original.strip()
+                and (self.mutated is None or (mutated or "").strip() == self.mutated))
+
+
+def load_equivalents(path: Path = EQUIVALENTS_FILE) -> list[Equivalent]:
+    """The reviewed equivalent mutants (an absent file means none)."""
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [Equivalent(**entry) for entry in data.get("equivalents") or []]
+
+
+def mutated_line(root: Path, module: str, operator: str, occurrence: int, line: int) -> str | None:
+    """The source line ``line`` after applying the mutant (to tell mutants of one line apart)."""
+    import cosmic_ray.plugins
+    from cosmic_ray.mutating import mutate_code
+
+    code = mutate_code((root / module).read_text(encoding="utf-8"), cosmic_ray.plugins.get_operator(operator)(),
+                       occurrence)
+    if code is None:
+        return None
+    lines = code.splitlines()
+    return lines[line - 1] if line - 1 < len(lines) else None
+
+
+def init_session(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGETS,
+                 equivalents: list[Equivalent] | None = None) -> dict[str, int]:
+    """(Re)create the session for ``targets`` in ``db_path`` (module paths relative to ``root``).
+
+    Returns how many mutants are pending, skipped as out of scope, and skipped as equivalent.
+    """
+    equivalents = load_equivalents() if equivalents is None else equivalents
+    maps = {t.path: read_map(root, t) for t in targets}
+    sources = {t.path: (root / t.path).read_text(encoding="utf-8").splitlines() for t in targets}
+    counts = {"pending": 0, "out of scope": 0, "equivalent": 0}
+    with use_db(str(db_path.resolve()), WorkDB.Mode.create) as db, contextlib.chdir(root):
+        # relative paths: cosmic-ray records them as given, and the probe and the report read them so
+        cosmic_ray_init([Path(t.path) for t in targets], db, {})
+        for item in list(db.pending_work_items):
+            mutation = item.mutations[0]
+            target = target_of(str(mutation.module_path))
+            reason = skip_reason(target, maps[target.path], mutation.operator_name, mutation.definition_name,
+                                 tuple(mutation.start_pos))
+            if reason is None:
+                line = mutation.start_pos[0]
+                original = sources[target.path][line - 1]
+                candidates = [e for e in equivalents if e.module == target.path
+                              and e.operator == mutation.operator_name and e.line == original.strip()]
+                mutated = (mutated_line(root, target.path, mutation.operator_name, mutation.occurrence, line)
+                           if any(e.mutated for e in candidates) else None)
+                hit = next((e for e in candidates if e.matches(target.path, mutation.operator_name, original,
+                                                               mutated)), None)
+                if hit is not None:
+                    reason = EQUIVALENT + hit.why
+            if reason is None:
+                counts["pending"] += 1
+                continue
+            counts["equivalent" if reason.startswith(EQUIVALENT) else "out of scope"] += 1
+            db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
+    return counts
+

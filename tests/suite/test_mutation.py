@@ -1,0 +1,140 @@
+"""The mutation machinery (scripts/mutation, issue 12): its scope rules on made-up code, its verdict rule
+on made-up records, and a small random sample of real mutants against a sandbox so it cannot rot."""
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from focus_support.reporting.records import ScenarioRecord
+from focus_support.verdict.classify import INFRASTRUCTURE, NEEDS_VERIFICATION, PRODUCT_KNOWN, PRODUCT_NEW
+from scripts.mutation.batch import probe_outcome
+from scripts.mutation.behave_run import kills
+from scripts.mutation.probe import scenario_order
+from scripts.mutation.report import read_session
+from scripts.mutation.scope import OPERATORS, TARGETS, module_map, skip_reason, target_of
+from scripts.mutation.session import Equivalent, load_equivalents
+
+REPO = Path(__file__).resolve().parents[2]
+
+SOURCE = '''
+LIMIT = 10
+ONLY_FOR_SWITCH = 3
+
+def rule(config, x):
+    if x > LIMIT:
+        return "too big"
+    if config.has("lax"):
+        return x * ONLY_FOR_SWITCH
+    y = 0 if config.has("zero") else x + 1
+    if x == 2 and config.has("two"):
+        y = 5
+    try:
+        send(y)
+    except BrokerError:
+        return y - 1
+    return y
+'''
+
+
+def _pos(needle: str, occurrence: int = 0) -> tuple[int, int]:
+    lines = SOURCE.splitlines()
+    hits = [(n + 1, line.index(needle)) for n, line in enumerate(lines) if needle in line]
+    return hits[occurrence]
+
+
+def test_switch_only_and_outage_only_code_is_found_and_rule_code_is_not():
+    mmap = module_map(SOURCE)
+    assert mmap.reason(_pos("x > LIMIT")) is None
+    assert mmap.reason(_pos('"too big"')) is None
+    assert "switch-only" in mmap.reason(_pos("x * ONLY_FOR_SWITCH"))
+    line, col = _pos("= 3")
+    assert "switch-only" in mmap.reason((line, col + 2))                   # a constant only a switch reads
+    line, col = _pos("= 10")
+    assert mmap.reason((line, col + 2)) is None
+    assert "switch-only" in mmap.reason(_pos("0 if config"))               # the true branch of a switch
+    assert mmap.reason(_pos("x + 1")) is None                              # the spec branch
+    assert "switch-only" in mmap.reason(_pos("x == 2"))                    # an operand next to a switch
+    assert "switch-only" in mmap.reason(_pos("y = 5"))
+    assert "outage-only" in mmap.reason(_pos("y - 1"))
+    assert mmap.reason(_pos("send(y)")) is None
+
+
+def test_operators_outside_the_selective_set_and_plumbing_are_skipped_with_their_reason():
+    target = target_of("focus_sandbox/server/jobs.py")
+    mmap = module_map("def port_free():\n    return 1 + 1\n")
+    assert "selective set" in skip_reason(target, mmap, "core/ReplaceBinaryOperator_Add_BitXor", None, (2, 11))
+    assert "out of scope: port_free" in skip_reason(target, mmap, "core/ReplaceBinaryOperator_Add_Sub", "port_free",
+                                                    (2, 11))
+    assert skip_reason(target, mmap, "core/ReplaceBinaryOperator_Add_Sub", "create", (2, 11)) is None
+    assert "core/ReplaceComparisonOperator_Lt_LtE" in OPERATORS and "core/ExceptionReplacer" not in OPERATORS
+
+
+def _record(category, status="failed", kind="assertion", rules=("configure.height",), step="x"):
+    return ScenarioRecord(feature="F", scenario="S", location="features/x.feature:1", status=status, kind=kind,
+                          rules=list(rules), step_text=step, category=category)
+
+
+@pytest.mark.parametrize("record, killed", [
+    (_record(PRODUCT_NEW), True),
+    (_record(PRODUCT_KNOWN), True),
+    (_record(NEEDS_VERIFICATION, rules=["response.waterfall-shape"]), True),      # derived
+    (_record(NEEDS_VERIFICATION, rules=["configure.nfft-edges"]), False),         # contested
+    (_record(INFRASTRUCTURE, kind="infrastructure"), False),
+    (_record(None, status="passed", kind="passed"), False),
+    (_record(PRODUCT_NEW, status="broken", kind="error"), False),
+])
+def test_only_a_product_bug_or_a_derived_rules_question_kills_a_mutant(record, killed):
+    assert kills(record) is killed
+
+
+def test_the_probe_line_is_read_back_and_a_missing_one_is_an_error():
+    assert probe_outcome("noise\nMUTANT killed: S [f:1] — product bug — new\n") == (
+        "killed", "S [f:1] — product bug — new")
+    assert probe_outcome("timeout")[0] == "error"
+
+
+def test_scenarios_of_the_mutated_functions_rules_run_first():
+    target = target_of("focus_sandbox/server/validation.py")
+    order = scenario_order(target, "_height", REPO)
+    assert order, "the configuration features hold scenarios"
+    first = order[0]
+    path, line = first.rsplit(":", 1)
+    assert "canvas height" in (REPO / path).read_text().splitlines()[int(line) - 1] or "height" in first
+
+
+def test_every_target_module_and_feature_exists_and_every_equivalent_names_a_real_line():
+    for target in TARGETS:
+        assert (REPO / target.path).is_file(), target.path
+        assert any((REPO / f).exists() for f in target.features), target.path
+    for entry in load_equivalents():
+        assert isinstance(entry, Equivalent) and entry.why.strip()
+        lines = [l.strip() for l in (REPO / entry.module).read_text().splitlines()]
+        assert entry.line in lines, f"{entry.module}: no line {entry.line!r} (update config/mutation_equivalents.yaml)"
+
+
+@pytest.mark.suite
+@pytest.mark.stack
+@pytest.mark.slow
+def test_a_random_sample_of_three_mutants_is_applied_run_and_judged(tmp_path):
+    """Three mutants of the cheaper modules, chosen at random (the seed is printed), each judged by a
+    run of the suite against a sandbox serving it: the whole chain works end to end."""
+    seed = int(os.environ.get("FOCUS_MUTATION_SEED") or random.randrange(1_000_000))
+    print(f"mutation sample seed {seed} (FOCUS_MUTATION_SEED={seed} repeats it)")
+    report = tmp_path / "mutation.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.mutation", "--sample", "3", "--seed", str(seed), "--lock", "",
+         "--module", "derive.py", "--module", "webapp.py", "--module", "ratelimit.py",
+         "--workdir", str(tmp_path / "session"), "--report", str(report), "--timeout", "240"],
+        cwd=REPO, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    score = read_session(tmp_path / "session" / "session.sqlite")
+    judged = [m for m in score.mutants if m.outcome not in ("pending", "out of scope", "equivalent")]
+    assert len(judged) == 3, [(m.module, m.line, m.outcome, m.why) for m in judged]
+    assert all(m.outcome in ("killed", "survived", "timeout", "stillborn") for m in judged), judged
+    assert all(m.diff for m in judged), "each judged mutant keeps its diff"
+    assert "Mutation score:" in report.read_text()
