@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from focus_support.config import Timings
-from focus_support.errors import InfrastructureError
+from focus_support.errors import InfrastructureError, MisconfiguredError
 from focus_support.models import ALERT_ROUTING_KEY, AlertClass, Severity
 from focus_support.scenarios import notes_of
 
@@ -121,18 +121,35 @@ def reports_per_id(bodies: Iterable[bytes], alert_ids: list[str]) -> Counter[str
     return counts
 
 
-def reports_of(bodies: Iterable[bytes], pushed: dict[str, Any]) -> list[bytes]:
-    """Reports that belong to a push: those naming one of its ids; every report when it had no ids.
+def reports_of(bodies: Iterable[bytes], pushed: dict[str, Any], shared: bool = False) -> list[bytes]:
+    """Reports that belong to a push: those naming one of its ids; when it had no usable ids, every
+    report - or, on a shared broker, every report echoing the push's other fields.
 
-    A body without ``alertIds`` cannot be matched by id, so on a shared broker such a scenario
-    counts any report seen on its private queue in its window.
+    Where the suite has the broker to itself any report in the window is the push's. On a shared one
+    other clients' alerts arrive too (their own ids, their own fields): only a report that repeats
+    every non-id field the push sent can be this push's.
     """
     ids = [i for i in pushed.get("alertIds") or [] if isinstance(i, str)] if isinstance(
         pushed.get("alertIds"), list) else []
     bodies = list(bodies)
-    if not ids:
+    if ids:
+        return [b for b in bodies if ids_in_report(b, ids)]
+    if not shared:
         return bodies
-    return [b for b in bodies if ids_in_report(b, ids)]
+    fields = {k: v for k, v in pushed.items() if k not in ("alertIds", "alertsAmount")}
+    if not fields:
+        raise MisconfiguredError("a push with neither ids nor other fields cannot be told apart from other "
+                                 "clients' alerts on a shared broker; the scenario must be tagged @exclusive")
+    return [b for b in bodies if _echoes(b, fields)]
+
+
+def _echoes(body: bytes, fields: dict[str, Any]) -> bool:
+    """True when a report carries each of ``fields`` with the value pushed."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and all(k in doc and doc[k] == v for k, v in fields.items())
 
 
 # --- scenario flow: watching, pushing and cleaning up -------------------------------------------
@@ -144,6 +161,7 @@ class AlertNotes:
     listener: Any = None
     pushed: dict[str, Any] | None = None
     response: Any = None
+    shared: bool = False  # other clients publish on the broker too: reports are attributed strictly
 
 
 def publish_deadline_s(timings: Timings) -> float:
@@ -159,6 +177,7 @@ def quiet_window_s(timings: Timings) -> float:
 def start_watching(suite: Any, state: Any) -> AlertNotes:
     """Bind a temporary queue to the report routing key *before* any push (closed at cleanup)."""
     notes = notes_of(state, AlertNotes)
+    notes.shared = suite.environment.shared
     notes.listener = suite.listen_to_prisma([REPORT_ROUTING_KEY])
     state.listener = notes.listener
     state.cleanup.register("stop watching alert reports", notes.listener.close)
@@ -203,7 +222,7 @@ def delete_alerts(suite: Any, alert_ids: list[str]) -> None:
 
 def received_reports(notes: AlertNotes) -> list[bytes]:
     """Bodies of the reports of this scenario's push received so far."""
-    return reports_of((m.body for m in notes.listener.messages), notes.pushed or {})
+    return reports_of((m.body for m in notes.listener.messages), notes.pushed or {}, notes.shared)
 
 
 def wait_for_reports(notes: AlertNotes, deadline_s: float, settle_s: float) -> Counter[str]:

@@ -129,6 +129,7 @@ def test_the_jump_host_only_forwards_to_the_node_and_the_node_runs_plain_kubectl
 @pytest.mark.slow
 def test_the_tenant_names_what_someone_else_touched_and_only_that(rehearsal):
     touched_tenant, quiet_tenant = Tenant(rehearsal), Tenant(rehearsal)
+    ca = rehearsal.rehearsal.ca_bundle
     for tenant in (touched_tenant, quiet_tenant):
         threading.Thread(target=tenant.run, daemon=True).start()
     try:
@@ -148,9 +149,15 @@ def test_the_tenant_names_what_someone_else_touched_and_only_that(rehearsal):
 
         wait_until(delete_a_tenant_service, 30, 0.2, describe="deleting a live tenant job's service")
         job_id = deleted[0]
+        # ... and the suite's broker account deletes that job's queue through the management API
+        info = rehearsal.rehearsal
+        management = f"{rehearsal.rabbitmq_management_url}/api/queues/%2F"
+        suite_auth = (info.suite_rabbitmq_user, info.suite_rabbitmq_password)
+        queue = next(q["name"] for q in requests.get(management, auth=suite_auth, verify=ca, timeout=5).json()
+                     if q["name"].startswith(f"grpc-job-{job_id}-"))
+        assert requests.delete(f"{management}/{queue}", auth=suite_auth, verify=ca, timeout=5).status_code == 204
         web = requests.Session()
         qa = rehearsal.web_app_users["qa"].password
-        ca = rehearsal.rehearsal.ca_bundle
         assert web.post(f"{rehearsal.web_app_url}/auth/login", json={"username": "qa", "password": qa},
                         verify=ca, timeout=5).status_code == 201
         assert web.delete(f"{rehearsal.web_app_url}/{rehearsal.site_id}/api/alert/delete",
@@ -168,5 +175,21 @@ def test_the_tenant_names_what_someone_else_touched_and_only_that(rehearsal):
     assert f"alert {alert_id} no longer listed" in touched.touched
     assert any(t.startswith(f"services/grpc-service-{job_id} of job {job_id} deleted by 127.0.0.1")
                for t in touched.touched), touched.touched
+    assert f"queue {queue} deleted by broker user 'qa'" in touched.touched
     quiet = quiet_tenant.verdict()
     assert quiet.touched == [] and quiet.ok, quiet.line()
+    # the broker's events did reach it: its jobs' queues went, deleted by the product's janitor
+    assert any(by == "focus" and name.startswith("grpc-job-") for name, by in quiet_tenant.deleted_queues)
+
+
+def test_the_run_fails_when_a_tenant_was_touched_or_the_suite_left_something():
+    from scripts.rehearsal import RehearsalOutcome, _of_job
+
+    assert _of_job("grpc-job-3-14", "3-14") and _of_job("cleanup-job-3-14-abcde", "3-14")
+    assert _of_job("grpc-job-3-14-1733000000.123456", "3-14") and not _of_job("grpc-job-3-141", "3-14")
+    clean = RehearsalOutcome("Other tenants: 2 jobs, 1 alerts \u2014 0 touched by the suite", True, suite_jobs=5)
+    assert clean.exit_code(0) == 0 and clean.lines()[1] == "Suite's own resources left: 0 (of 5 jobs it created)"
+    assert clean.exit_code(1) == 1  # the suite's own verdict still counts
+    left = RehearsalOutcome("Other tenants: ...", True, suite_jobs=5, suite_leftovers=["queue/grpc-job-3-14-1.0"])
+    assert left.exit_code(0) == 1 and "1: queue/grpc-job-3-14-1.0" in left.lines()[1]
+    assert RehearsalOutcome("Other tenants: ... 1 touched by the suite: x", False).exit_code(0) == 1

@@ -81,3 +81,18 @@ def test_the_tracker_leaves_jobs_it_was_not_given():
     tracker.register("1-1")
     report = tracker.sweep()
     assert focus.cancelled == ["1-1"] and report.clean
+
+
+def test_an_alert_report_without_ids_is_the_suites_only_if_it_echoes_the_push_on_a_shared_broker():
+    import json
+
+    from focus_support.scenarios.alerts import reports_of
+
+    pushed = {"classId": 104, "severity": 3, "dofM": 0, "alertsAmount": 1, "alertIds": None}
+    ours = json.dumps({"classId": 104, "severity": 3, "dofM": 0, "alertsAmount": 1, "siteId": "s"}).encode()
+    theirs = json.dumps({"classId": 104, "severity": 2, "dofM": 101, "alertId": "tenant-1"}).encode()
+    assert reports_of([ours, theirs], pushed) == [ours, theirs]          # alone: every report is the push's
+    assert reports_of([ours, theirs], pushed, shared=True) == [ours]     # shared: only what echoes it
+    assert reports_of([theirs], {**pushed, "alertIds": ["a"]}, shared=True) == []
+    with pytest.raises(MisconfiguredError, match="@exclusive"):
+        reports_of([theirs], {"alertIds": None}, shared=True)
