@@ -137,6 +137,15 @@ def build_webapp(config: SandboxConfig, broker: Broker) -> FastAPI:
         resp.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/")
         return resp
 
+    @app.post("/auth/logout")
+    async def logout(request: Request) -> JSONResponse:
+        """End the session of the access-token cookie: the cookie is refused from then on (401)."""
+        if sessions.pop(request.cookies.get(COOKIE, ""), None) is None:
+            return error(401, "Not authenticated: missing or invalid access-token cookie")
+        resp = JSONResponse({"signed_out": True})
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
     @app.post("/{site_id}/api/push-to-rabbit", status_code=201)
     async def push_to_rabbit(site_id: str, request: Request) -> JSONResponse:
         """Validate an alert and publish one message per alert id on exchange 'prisma'."""

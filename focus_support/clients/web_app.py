@@ -41,6 +41,14 @@ class WebAppClient(ServiceClient):
                 f"'{ACCESS_COOKIE}' cookie); if its password in the environment is wrong, fix that\n"
                 f"{describe_response(response)}", response)
 
+    def send_logout(self) -> requests.Response:
+        """``POST /auth/logout``: ends the session of the current cookie (the cookie jar is left as is)."""
+        return self.request("POST", "auth/logout")
+
+    def access_token(self) -> str | None:
+        """The ``access-token`` this client presents (None when anonymous)."""
+        return self.session.cookies.get(ACCESS_COOKIE)
+
     def use_cookie(self, token: str | None) -> None:
         """Send this ``access-token`` on every path (None forgets it: anonymous calls)."""
         self.session.cookies.clear()
@@ -68,4 +76,9 @@ class WebAppClient(ServiceClient):
         if response.status_code != 200:
             raise UnexpectedResponseError(f"expected HTTP 200\n{describe_response(response)}", response)
         body = response.json()
-        return body if isinstance(body, list) else body.get("alerts", body.get("items", []))
+        if isinstance(body, list):
+            return body
+        if isinstance(body, dict):
+            return body.get("alerts", body.get("items", []))
+        raise UnexpectedResponseError(f"expected a list of alerts (or an object holding one)\n"
+                                      f"{describe_response(response)}", response)
