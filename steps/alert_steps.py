@@ -1,6 +1,8 @@
 """Steps of features/alerts: pushing alerts to the Prisma Web App and watching their reports."""
 from behave import given, then, when
-from hamcrest import described_as, empty, equal_to, has_entries
+from hamcrest import described_as, empty, equal_to, has_entries, none, not_none
+
+from focus_support.clients.web_app import ACCESS_COOKIE
 
 from focus_support.matchers import has_status, names_field
 from focus_support.scenarios import alerts, notes_of
@@ -18,11 +20,6 @@ def step_signed_in(context):
     alerts.sign_in(context.suite, context.state)
 
 
-@given("I am not signed in to the Prisma Web App")
-def step_not_signed_in(context):
-    alerts.stay_anonymous(context.suite, context.state)
-
-
 @when("I push a {alert_class} alert of severity {severity:d} at {distance} with {count:d} alert ids")
 def step_push_valid_kind(context, alert_class, severity, distance, count):
     dof = alerts.distance_m(distance, alerts.fibre_length_m(context.suite))
@@ -36,9 +33,14 @@ def step_push_valid(context):
     alerts.push(context.suite, context.state, alerts.valid_alert(alerts.new_alert_ids(1)))
 
 
+@given("I use the Prisma Web App {credential}")
+def step_credential(context, credential):
+    alerts.use_credential(context.suite, context.state, credential)
+
+
 @when('I push an otherwise valid alert whose "{field}" is {value}')
 def step_push_with_value(context, field, value):
-    body = alerts.with_value(alerts.valid_alert(alerts.new_alert_ids(1)), field, alerts.parse_int(value))
+    body = alerts.with_value(alerts.valid_alert(alerts.new_alert_ids(1)), field, alerts.parse_value(value))
     alerts.push(context.suite, context.state, body)
 
 
@@ -94,3 +96,36 @@ def step_nothing_published(context):
 @then("the push is refused as unauthenticated")
 def step_unauthenticated(context):
     expect(notes_of(context.state, AlertNotes).response, has_status(401))
+
+
+@when("I ask to delete that alert")
+def step_delete_pushed(context):
+    notes = notes_of(context.state, AlertNotes)
+    ids = list((notes.pushed or {}).get("alertIds") or [])
+    context.state.remember(notes.client.send_delete_alerts(ids))
+
+
+@then("the deletion is refused as unauthenticated")
+def step_delete_unauthenticated(context):
+    expect(context.state.response, has_status(401))
+
+
+@when("I sign in to the Prisma Web App {attempt}")
+def step_sign_in(context, attempt):
+    alerts.sign_in_attempt(context.suite, context.state, attempt)
+
+
+@then("the Web App answers that a session was created, with an access-token cookie")
+def step_session_created(context):
+    response = context.state.response
+    expect(response, has_status(201))
+    expect(response.cookies.get(ACCESS_COOKIE), described_as(
+        f"an '{ACCESS_COOKIE}' cookie in the answer to the sign-in", not_none()))
+
+
+@then("the sign-in is refused as unauthenticated, with no access-token cookie")
+def step_sign_in_refused(context):
+    response = context.state.response
+    expect(response, has_status(401))
+    expect(response.cookies.get(ACCESS_COOKIE), described_as(
+        f"no '{ACCESS_COOKIE}' cookie in the answer to the refused sign-in", none()))

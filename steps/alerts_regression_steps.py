@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import has_items
+from hamcrest import any_of, described_as, empty, has_items
 
 from focus_support.matchers import has_status
 from focus_support.scenarios import alert_permissions
@@ -31,3 +31,17 @@ def alert_still_listed(context):
     ids = alert_permissions.pushed_ids(context.state)
     expect(alert_permissions.listed_ids(context.suite), has_items(*ids),
                 f"alerts listed by the Web App after a forbidden deletion of {ids}")
+
+
+@when("a user with delete permission asks to delete that alert")
+def permitted_user_deletes(context):
+    state = context.state
+    state.remember(context.suite.web_app.send_delete_alerts(alert_permissions.pushed_ids(state)))
+
+
+@then("the alert is deleted and no longer listed")
+def alert_deleted(context):
+    ids = alert_permissions.pushed_ids(context.state)
+    expect(context.state.response, any_of(has_status(200), has_status(204)))
+    listed = alert_permissions.listed_ids(context.suite)
+    expect(sorted(set(ids) & listed), described_as(f"none of the deleted alerts {ids} still listed", empty()))

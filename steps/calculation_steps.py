@@ -48,10 +48,15 @@ def configure_range_and_band(context, first, last, nfft, low, high):
     cfg.send_configure_body(context.suite, context.state, body)
 
 
-@when("I configure a multichannel view showing {duration:d} s on a canvas {height:d} rows high")
-def configure_axis(context, duration, height):
-    body = cfg.valid_payload("multichannel", duration_s=duration, height=height)
+@when("I configure a {view:SpecView} view showing {duration:d} s on a canvas {height:d} rows high")
+def configure_axis(context, view, duration, height):
+    body = cfg.valid_payload(view, duration_s=duration, height=height)
     cfg.send_configure_body(context.suite, context.state, body)
+
+
+@when("I configure a waterfall view on a canvas {height:d} rows high")
+def configure_waterfall_canvas(context, height):
+    cfg.send_configure_body(context.suite, context.state, cfg.valid_payload("waterfall", height=height))
 
 
 @then("the job's frequency bins are spaced by the live pulse rate divided by {nfft:d}")

@@ -85,6 +85,7 @@ def channels_per_row(context, count):
 
 
 @then("the job's channels are mapped to streams as the multichannel grouping rule requires")
+@then("the job's channels are mapped to streams as its view's grouping rule requires")
 def multichannel_mapping(context):
     job = _accepted_response(context)
     expected = expected_stream_mapping(cfg.request_model(context.state.last_request_body))

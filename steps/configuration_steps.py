@@ -5,7 +5,7 @@ from behave import then, when
 
 from focus_support.clients import describe_response
 from focus_support.reporting.observations import observe
-from focus_support.scenarios import configuration as cfg
+from focus_support.scenarios import configuration as cfg, notes_of
 from focus_support.verdict import fail
 
 
@@ -49,3 +49,19 @@ def stream_port_is_a_number(context):
     if not (isinstance(port, int) and not isinstance(port, bool)):
         raise fail(f"expected stream_port as a whole number; the answer has {port!r} ({type(port).__name__})\n"
                    f"{describe_response(state.response)}", "field.stream_port", "number", cfg.json_kind(port))
+
+
+@when("I configure a multichannel view of channels {first:d} to {last:d} over {window} of a recording")
+def configure_historic_window(context, first, last, window):
+    body = cfg.valid_payload("multichannel", (first, last))
+    start, end = cfg.window_over_a_recording(context.suite, window, body["displayTimeAxisDuration"])
+    cfg.send_configure_body(context.suite, context.state, {**body, "start_time": start, "end_time": end})
+
+
+@when("I configure a multichannel view of channels {first:d} to {last:d} over that window")
+def configure_over_window(context, first, last):
+    from focus_support.scenarios.recordings import RecordingNotes
+
+    window = notes_of(context.state, RecordingNotes).window
+    body = cfg.valid_payload("multichannel", (first, last), start_time=window.start, end_time=window.end)
+    cfg.send_rejectable(context.suite, context.state, body)

@@ -14,10 +14,11 @@ def _timings(context):
     return context.suite.environment.timings
 
 
-def _start_ready_job(context, first: int, last: int) -> str:
-    """Configure a multichannel job, require acceptance, and wait until its metadata answers."""
+def _start_ready_job(context, first: int | None, last: int | None, view: str = "multichannel") -> str:
+    """Configure a job of the view (its default range unless given), require acceptance, wait until ready."""
     suite, state = context.suite, context.state
-    response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, last)))
+    channels = (first, last) if first is not None else None
+    response = cfg.send_configure_body(suite, state, cfg.valid_payload(view, channels))
     expect(response, has_status(200))
     notes_of(state, jobs.JobNotes).configured = response.json()
     jobs.wait_until_ready(suite, state.job_id)
@@ -27,6 +28,21 @@ def _start_ready_job(context, first: int, last: int) -> str:
 @given("a multichannel job of channels {first:d} to {last:d} is running")
 def running_job(context, first, last):
     _start_ready_job(context, first, last)
+
+
+@given("a {view:SpecView} job is running")
+def running_job_of_view(context, view):
+    _start_ready_job(context, None, None, view)
+
+
+@when("I configure a {view:SpecView} view")
+def configure_default_view(context, view):
+    cfg.send_configure_body(context.suite, context.state, cfg.valid_payload(view))
+
+
+@when("I cancel a job that never existed")
+def cancel_unknown_job(context):
+    context.state.remember(context.suite.focus.send_cancel(jobs.NEVER_ISSUED_JOB_ID))
 
 
 @given("a multichannel job of channels {first:d} to {last:d} was started and has ended")

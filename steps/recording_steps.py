@@ -1,10 +1,10 @@
 """Steps of features/recordings: the MongoDB recordings index and recordings in a time range."""
 import time
 
-from behave import given, then, when
-from hamcrest import described_as, empty, equal_to, greater_than, greater_than_or_equal_to, is_not, not_none
+from behave import given, register_type, then, when
+from hamcrest import described_as, empty, equal_to, greater_than, greater_than_or_equal_to, is_not, none, not_none
 
-from focus_support.matchers import has_status
+from focus_support.matchers import has_status, is_rejection, names_field
 from focus_support.scenarios import notes_of
 from focus_support.scenarios import recordings as rec
 from focus_support.scenarios.recordings import RecordingNotes
@@ -148,3 +148,60 @@ def step_empty(context):
     expect(notes.response, has_status(200))
     expect(notes.response.json(), described_as(
         f"an empty list for window [{notes.window.start}, {notes.window.end}]", equal_to([])))
+
+
+# --- one recording against a window in every overlap case (issue 12) -------------------------------
+register_type(RecordingKind=rec.recording_kind)
+
+
+@given("a time window that {relation} {kind:RecordingKind}")
+def step_window_related(context, relation, kind):
+    notes = notes_of(context.state, RecordingNotes)
+    notes.window, notes.recording = rec.window_related_to(_all_recordings(context), relation, kind, int(time.time()))
+
+
+def _listed(context):
+    notes = notes_of(context.state, RecordingNotes)
+    expect(notes.response, has_status(200))
+    return notes, rec.listed_pair_of(notes.response, notes.recording)
+
+
+@then("the answer lists that recording with its start and end time")
+def step_lists_recording(context):
+    notes, pair = _listed(context)
+    expect(pair, described_as(
+        f"recording {notes.recording.uuid} {list(notes.recording.pair)} listed for window "
+        f"[{notes.window.start}, {notes.window.end}] as [start, end]", equal_to(notes.recording.pair)))
+
+
+@then("the answer lists that recording as ongoing")
+def step_lists_ongoing(context):
+    notes, pair = _listed(context)
+    expect(pair, described_as(
+        f"recording {notes.recording.uuid} still in progress listed for window [{notes.window.start}, "
+        f"{notes.window.end}] as [start, -1]", equal_to((notes.recording.start, -1))))
+
+
+@then("the answer does not list that recording")
+def step_not_listed(context):
+    notes, pair = _listed(context)
+    expect(pair, described_as(
+        f"recording {notes.recording.uuid} {list(notes.recording.pair)} not listed for window "
+        f"[{notes.window.start}, {notes.window.end}]", none()))
+
+
+@when("I ask for the recordings with a query that has {problem}")
+def step_bad_query(context, problem):
+    rec.send_query(context.suite, context.state, rec.query_with(problem, int(time.time())))
+
+
+@then('the query is refused as invalid, naming "{field}"')
+def step_query_refused(context, field):
+    response = notes_of(context.state, RecordingNotes).response
+    expect(response, is_rejection())
+    expect(response, names_field(field))
+
+
+@given("a time window over the first minute of epoch time")
+def step_window_epoch(context):
+    notes_of(context.state, RecordingNotes).window = rec.TimeWindow(0, 60)

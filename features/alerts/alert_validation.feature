@@ -4,7 +4,8 @@ Feature: Alert push validation
   rest of the product. An alert names its class (single channel or spatial distribution), its
   severity, its distance along the fibre and its alert ids. The Web App accepts a well-formed alert
   from a signed-in user, rejects anything else naming the offending field, and never publishes a
-  rejected alert.
+  rejected alert. (Whether a refusal publishes anything is watched in the scenarios of one rule
+  each; the examples of every field's type and shape check the refusal alone.)
 
   Background:
     Given alert reports published by the Web App are being watched
@@ -31,7 +32,11 @@ Feature: Alert push validation
     Examples:
       | class id |
       | 0        |
+      | 1        |
+      | 100      |
+      | 102      |
       | 105      |
+      | 999      |
       | -1       |
 
   @critical @rule:alerts.validation @requires_web_app @requires_rabbitmq
@@ -74,9 +79,59 @@ Feature: Alert push validation
       | alertsAmount |
       | alertIds     |
 
-  @blocker @rule:alerts.authentication @requires_web_app @requires_rabbitmq
-  Scenario: An alert pushed without signing in is refused and not reported
-    Given I am not signed in to the Prisma Web App
+  @critical @requires_web_app @requires_rabbitmq
+  Scenario Outline: An alert whose "<field>" is <value> is rejected
+    Given I am signed in to the Prisma Web App
+    When I push an otherwise valid alert whose "<field>" is <value>
+    Then the alert is rejected, naming "<field>"
+
+    @rule:alerts.validation
+    Examples: A field is null, a fraction, empty or of the wrong shape
+      | field        | value |
+      | classId      | null  |
+      | classId      | 103.5 |
+      | severity     | null  |
+      | severity     | 2.5   |
+      | dofM         | null  |
+      | dofM         | 0.5   |
+      | alertsAmount | null  |
+      | alertsAmount | 1.5   |
+      | alertIds     | null  |
+      | alertIds     | []    |
+      | alertIds     | [""]  |
+      | alertIds     | [5]   |
+      | alertIds     | "a1"  |
+
+    @rule:alerts.validation
+    Examples: The alert count is not the number of alert ids
+      | field        | value |
+      | alertsAmount | 0     |
+      | alertsAmount | 2     |
+      | alertsAmount | -1    |
+
+    @rule:alerts.strict-types
+    Examples: A number is sent as text or as true
+      | field        | value |
+      | classId      | "103" |
+      | severity     | true  |
+      | dofM         | "0"   |
+      | alertsAmount | "1"   |
+
+  @blocker @requires_web_app @requires_rabbitmq
+  Scenario Outline: An alert pushed <credential> is refused and not reported
+    Given I use the Prisma Web App <credential>
     When I push a valid alert
     Then the push is refused as unauthenticated
     And no alert report is published
+
+    @rule:alerts.authentication
+    Examples: No valid access token
+      | credential                    |
+      | without signing in            |
+      | with an empty access token    |
+      | with a malformed access token |
+
+    @rule:alerts.session-revoked
+    Examples: The token of a session that has ended
+      | credential                                     |
+      | with the access token of a signed-out session |

@@ -21,6 +21,16 @@ Feature: Live and historic views
     Then the configuration is accepted
     And the job's metadata becomes available
 
+  @critical @rule:configure.historic-view @requires_cluster
+  Scenario Outline: A historic view over <window> of a recording starts a job
+    When I configure a multichannel view of channels 1 to 50 over <window> of a recording
+    Then the configuration is accepted
+
+    Examples: The shortest window, and the longest a 30 s time axis may show
+      | window                            |
+      | one second                        |
+      | exactly 30 time-axis durations    |
+
   @critical @rule:configure.historic-view @requires_cluster @requires_rabbitmq
   Scenario: A historic view over a period without recordings is refused as not found
     Given a period that Focus Server has no recording for
@@ -40,7 +50,9 @@ Feature: Live and historic views
       | a start time but no end time                     | end_time   |
       | an end time but no start time                    | start_time |
       | an end time before its start time                | end_time   |
+      | a window that ends when it starts                | end_time   |
       | a window that ends in the future                 | end_time   |
+      | a window that starts in the future               | start_time |
 
     @rule:configure.window-limit
     Examples: The window is longer than the view can show

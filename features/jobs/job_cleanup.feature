@@ -9,19 +9,36 @@ Feature: Job cleanup
     Given Focus Server is receiving fibre data
 
   @blocker @rule:job.cancel @requires_cluster @requires_rabbitmq
-  Scenario: Cancelling a job removes every resource it owns
-    Given a multichannel job of channels 1 to 50 is running
+  Scenario Outline: Cancelling a <view> job removes every resource it owns
+    Given a <view> job is running
     When I cancel the job
     Then Focus Server confirms the job is cancelled
     And every resource of the job is gone within the cleanup timeout
     And the job's metadata is no longer available
 
+    Examples:
+      | view          |
+      | multichannel  |
+      | singlechannel |
+      | waterfall     |
+
   @critical @rule:job.crash-cleanup @destructive @requires_cluster @requires_rabbitmq
-  Scenario: A job whose streaming pod crashes is cleaned up
-    Given a multichannel job of channels 1 to 50 is running
+  Scenario Outline: A <view> job whose streaming pod crashes is cleaned up
+    Given a <view> job is running
     When the job's streaming pod crashes
     Then every resource of the job is gone within the cleanup timeout
     And the job's metadata is no longer available
+
+    Examples:
+      | view          |
+      | multichannel  |
+      | singlechannel |
+      | waterfall     |
+
+  @normal @rule:job.cancel @requires_cluster
+  Scenario: Cancelling a job that never existed is refused
+    When I cancel a job that never existed
+    Then Focus Server says the job id is invalid
 
   @critical @rule:job.cancel @requires_cluster @requires_rabbitmq
   Scenario: A burst of jobs that are all cancelled leaves nothing behind

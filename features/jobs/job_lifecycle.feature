@@ -8,24 +8,42 @@ Feature: Job lifecycle
     Given Focus Server is receiving fibre data
 
   @blocker @rule:job.ready @requires_cluster @requires_rabbitmq
-  Scenario: A configured job becomes ready with all its resources
-    When I configure a multichannel view of channels 1 to 50
+  Scenario Outline: A configured <view> job becomes ready with all its resources
+    When I configure a <view> view
     Then the configuration is accepted
     And every resource of the job exists within the job start timeout
     And the job's metadata becomes available
 
+    Examples:
+      | view          |
+      | multichannel  |
+      | singlechannel |
+      | waterfall     |
+
   @critical @rule:job.metadata-repeats-response @requires_cluster
-  Scenario: A job's metadata repeats its configuration response
-    Given a multichannel job of channels 1 to 50 is running
+  Scenario Outline: A <view> job's metadata repeats its configuration response
+    Given a <view> job is running
     When I read the job's metadata
     Then the metadata describes the same job as the configuration response
 
+    Examples:
+      | view          |
+      | multichannel  |
+      | singlechannel |
+      | waterfall     |
+
   @critical @rule:job.idle-timeout @issue:26 @requires_cluster @requires_rabbitmq
-  Scenario: A job nobody watches is removed after the idle timeout
-    Given a multichannel job of channels 1 to 50 is running
+  Scenario Outline: A <view> job nobody watches is removed after the idle timeout
+    Given a <view> job is running
     When nobody watches the job for longer than the idle timeout
     Then every resource of the job is gone within the cleanup timeout
     And the job's metadata is no longer available
+
+    Examples:
+      | view          |
+      | multichannel  |
+      | singlechannel |
+      | waterfall     |
 
   @normal @rule:job.unknown-id
   Scenario: Metadata of a job that never existed is refused

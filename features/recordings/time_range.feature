@@ -21,3 +21,64 @@ Feature: Recordings in a time range
     Given a time window that starts one day from now
     When I ask for the recordings in that window
     Then the answer is an empty list
+
+  @critical @rule:recordings.time-range
+  Scenario Outline: A time window that <relation> a recording lists that recording
+    Given a time window that <relation> a finished recording
+    When I ask for the recordings in that window
+    Then the answer lists that recording with its start and end time
+
+    Examples: The window and the recording share time
+      | relation                      |
+      | starts before and ends inside |
+      | starts inside and ends after  |
+      | contains                      |
+      | lies inside                   |
+
+  @normal @rule:recordings.touching-edges
+  Scenario Outline: A time window that <relation> a recording does not list that recording
+    Given a time window that <relation> a finished recording
+    When I ask for the recordings in that window
+    Then the answer does not list that recording
+
+    Examples: The window only touches the recording
+      | relation             |
+      | ends at the start of |
+      | starts at the end of |
+
+  @normal @rule:recordings.deleted-excluded
+  Scenario: A time window inside a deleted recording does not list that recording
+    Given a time window that lies inside a deleted recording
+    When I ask for the recordings in that window
+    Then the answer does not list that recording
+
+  @normal @rule:recordings.ongoing
+  Scenario: A time window inside a recording still in progress lists it as ongoing
+    Given a time window that lies inside a recording still in progress
+    When I ask for the recordings in that window
+    Then the answer lists that recording as ongoing
+
+  @normal @rule:recordings.query-validation
+  Scenario: A window at the very start of epoch time holds no recordings
+    Given a time window over the first minute of epoch time
+    When I ask for the recordings in that window
+    Then the answer is an empty list
+
+  @normal
+  Scenario Outline: A recordings query with <problem> is refused
+    When I ask for the recordings with a query that has <problem>
+    Then the query is refused as invalid, naming "<field>"
+
+    @rule:recordings.query-validation
+    Examples:
+      | problem                             | field      |
+      | an end time equal to its start time | end_time   |
+      | an end time before its start time   | end_time   |
+      | no start time                       | start_time |
+      | no end time                         | end_time   |
+      | an end time given as a fraction     | end_time   |
+
+    @rule:configure.strict-types
+    Examples: A time sent as text
+      | problem                             | field      |
+      | a start time given as text          | start_time |

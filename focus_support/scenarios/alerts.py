@@ -16,10 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from focus_support.clients import describe_response
 from focus_support.config import Timings
 from focus_support.errors import InfrastructureError, MisconfiguredError
 from focus_support.models import ALERT_ROUTING_KEY, AlertClass, Severity
 from focus_support.scenarios import notes_of
+from focus_support.verdict import fail
 
 ALERT_EXCHANGE = "prisma"
 REPORT_ROUTING_KEY = ALERT_ROUTING_KEY
@@ -81,6 +83,14 @@ def without(body: dict[str, Any], field: str) -> dict[str, Any]:
 def parse_int(text: str) -> int:
     """A Gherkin integer cell such as ``-1``."""
     return int(text.strip())
+
+
+def parse_value(text: str) -> Any:
+    """A Gherkin cell holding a raw JSON value: ``103.5``, ``"103"``, ``true``, ``null``, ``[]``, ``[""]``."""
+    try:
+        return json.loads(text.strip())
+    except ValueError:
+        raise ValueError(f"not a JSON value: {text!r} (write text in double quotes)") from None
 
 
 def _strings_in(value: Any) -> Iterable[str]:
@@ -189,11 +199,37 @@ def sign_in(suite: Any, state: Any) -> None:
     notes_of(state, AlertNotes).client = state.web_app = suite.web_app
 
 
-def stay_anonymous(suite: Any, state: Any) -> None:
-    """Use a Web App client without a session cookie (closed at cleanup)."""
+CREDENTIALS = ("without signing in", "with an empty access token", "with a malformed access token",
+               "with the access token of a signed-out session")
+MALFORMED_TOKEN = "not-a-session-token"
+
+
+def use_credential(suite: Any, state: Any, credential: str) -> Any:
+    """A Web App client presenting the named credential (closed at cleanup); it is this scenario's client.
+
+    "the access token of a signed-out session": the environment's user signs in on a fresh session,
+    signs out (which must succeed), and the client keeps presenting that session's token.
+    """
+    if credential not in CREDENTIALS:
+        raise ValueError(f"unknown credential {credential!r}; known: {', '.join(CREDENTIALS)}")
     client = suite.new_web_app()
-    state.cleanup.register("close the anonymous Web App client", client.close)
+    state.cleanup.register("close the Web App client of the credential under test", client.close)
+    if credential == "with an empty access token":
+        client.use_cookie("")
+    elif credential == "with a malformed access token":
+        client.use_cookie(MALFORMED_TOKEN)
+    elif credential == "with the access token of a signed-out session":
+        user = suite.environment.web_app.user
+        client.login(user.username, user.password)
+        token = client.access_token()
+        response = state.remember(client.send_logout())
+        if not 200 <= response.status_code < 300:
+            raise fail(f"expected the Web App to end a session on POST auth/logout (2xx); it answered "
+                       f"{response.status_code}\n{describe_response(response)}", "http.status", "accepted",
+                       str(response.status_code))
+        client.use_cookie(token)
     notes_of(state, AlertNotes).client = state.web_app = client
+    return client
 
 
 def fibre_length_m(suite: Any) -> float:
@@ -243,3 +279,26 @@ def reports_within(notes: AlertNotes, window_s: float) -> list[bytes]:
     """Reports of the push that arrive within a bounded window (for "nothing is published")."""
     notes.listener.collect(window_s)
     return received_reports(notes)
+
+
+SIGN_IN_ATTEMPTS = ("as the environment's user", "with a wrong password", "as a user the Web App does not know",
+                    "without a password")
+
+
+def sign_in_attempt(suite: Any, state: Any, attempt: str) -> Any:
+    """One login on a fresh client (closed at cleanup); the response, as answered."""
+    if attempt not in SIGN_IN_ATTEMPTS:
+        raise ValueError(f"unknown sign-in attempt {attempt!r}; known: {', '.join(SIGN_IN_ATTEMPTS)}")
+    user = suite.environment.web_app.user
+    client = suite.new_web_app()
+    state.cleanup.register("close the Web App client of the sign-in attempt", client.close)
+    body: dict[str, Any] = {"username": user.username, "password": user.password.get_secret_value()}
+    if attempt == "with a wrong password":
+        body["password"] = f"focus-suite-wrong-{uuid.uuid4().hex[:12]}"
+    elif attempt == "as a user the Web App does not know":
+        body["username"] = f"focus-suite-nobody-{uuid.uuid4().hex[:8]}"
+    elif attempt == "without a password":
+        del body["password"]
+    response = client.request("POST", "auth/login", json=body)
+    # the password never reaches the report: only the user name and the answer are kept
+    return state.remember(response, {"username": body["username"], "password": "***" if "password" in body else None})

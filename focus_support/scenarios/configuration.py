@@ -6,6 +6,7 @@ valid request instead of building a model (which would refuse them client-side).
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -120,31 +121,87 @@ def _numeric_view(body: dict, _: FibreFacts) -> None:
     body["view_type"] = int(body["view_type"])
 
 
+# The request's fields as a product person names them (contract 2.1), for the generic phrases below.
+FIELD_NAMES = {
+    "view type": "view_type", "channel range": "channels", "first channel": "channels.min",
+    "last channel": "channels.max", "canvas": "displayInfo", "canvas height": "displayInfo.height",
+    "time-axis duration": "displayTimeAxisDuration", "NFFT selection": "nfftSelection",
+    "frequency range": "frequencyRange", "lowest frequency": "frequencyRange.min",
+    "highest frequency": "frequencyRange.max", "start time": "start_time", "end time": "end_time",
+}
+OBJECT_FIELDS = ("channels", "displayInfo", "frequencyRange")
+_FIELD = "|".join(re.escape(name) for name in sorted(FIELD_NAMES, key=len, reverse=True))
+
+
+def _json_value(text: str) -> Any:
+    """A JSON literal of a Gherkin cell (``768.5``, ``"768"``, ``true``, ``null``, ``[1, 50]``)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError(f"not a JSON value: {text!r} (write text in double quotes)") from None
+
+
+def _empty(field: str) -> Callable[[dict, FibreFacts], None]:
+    path = FIELD_NAMES[field]
+    return _set(path, {} if path in OBJECT_FIELDS else "")
+
+
+def _single_channel(where: str) -> Callable[[dict, FibreFacts], None]:
+    def edit(body: dict, facts: FibreFacts) -> None:
+        channel = {"beyond the highest channel": facts.highest_channel + 1,
+                   "at the highest channel": facts.highest_channel}.get(where)
+        channel = int(where) if channel is None else channel
+        body["channels"] = {"min": channel, "max": channel}
+    return edit
+
+
+def _ending_at_highest(body: dict, facts: FibreFacts) -> None:
+    body["channels"] = {"min": facts.highest_channel - 49, "max": facts.highest_channel}
+
+
+def _above_top_frequency(body: dict, facts: FibreFacts) -> None:
+    body["frequencyRange"] = {"min": 0, "max": highest_allowed_frequency(facts.prr) + 1}
+
+
+def _window_with(which: str, kind: str) -> Callable[[dict, FibreFacts], None]:
+    """A past historic window of one minute whose start or end time is then sent as text, a fraction or true."""
+    def edit(body: dict, facts: FibreFacts) -> None:
+        _window(3600, 3540)(body, facts)
+        key = f"{which}_time"
+        body[key] = {"text": str(body[key]), "a fraction": body[key] + 0.5, "true": True}[kind]
+    return edit
+
+
 def _patterns() -> list[tuple[re.Pattern[str], Callable[..., Callable[[dict, FibreFacts], None]]]]:
-    """Phrase patterns and the edit each builds from its captured values."""
+    """Phrase patterns and the edit each builds from its captured values (the first match wins)."""
     rules: list[tuple[str, Callable[..., Callable[[dict, FibreFacts], None]]]] = [
-        (r"no view type", lambda: _drop("view_type")),
         (r'the view type "(.*)"', lambda v: _set("view_type", v)),
         (r"the view type given as a number", lambda: _numeric_view),
-        (r"no channel range", lambda: _drop("channels")),
         (r"a channel range starting at channel (-?\d+)", lambda v: _set("channels.min", int(v))),
         (r"a channel range that ends before it starts", lambda: _set("channels", {"min": 50, "max": 10})),
         (r"a channel range ending beyond the highest channel", lambda: _beyond_highest),
+        (r"a channel range ending at the highest channel", lambda: _ending_at_highest),
         (r"a channel range of (\d+) channels", lambda n: _set("channels", {"min": 1, "max": int(n)})),
-        (r"no canvas height", lambda: _drop("displayInfo.height")),
-        (r"a canvas height of (-?\d+)", lambda v: _set("displayInfo.height", int(v))),
-        (r"no time-axis duration", lambda: _drop("displayTimeAxisDuration")),
+        (r"a channel range from (-?\d+) to (-?\d+)",
+         lambda lo, hi: _set("channels", {"min": int(lo), "max": int(hi)})),
+        (r"the single channel (-?\d+|beyond the highest channel|at the highest channel)", _single_channel),
         (r"a time-axis duration of (-?\d+) s", lambda v: _set("displayTimeAxisDuration", int(v))),
-        (r"an NFFT selection of (-?\d+)", lambda v: _set("nfftSelection", int(v))),
-        (r"no frequency range", lambda: _drop("frequencyRange")),
         (r"a frequency range from (-?\d+) to (-?\d+) Hz",
          lambda lo, hi: _set("frequencyRange", {"min": int(lo), "max": int(hi)})),
         (r"a frequency range up to the highest allowed frequency", lambda: _top_frequency),
+        (r"a frequency range up to 1 Hz above the highest allowed frequency", lambda: _above_top_frequency),
         (r"a start time but no end time", lambda: _window(3600, None)),
         (r"an end time but no start time", lambda: _window(None, 3600)),
         (r"an end time before its start time", lambda: _window(3600, 3900)),
+        (r"a window that ends when it starts", lambda: _window(3600, 3600)),
         (r"a window that ends in the future", lambda: _window(60, -600)),
+        (r"a window that starts in the future", lambda: _window(-600, -1200)),
         (r"a window longer than 30 time-axis durations", lambda: _too_long_window),
+        (r"a window whose (start|end) time is given as (text|a fraction|true)", _window_with),
+        # generic: any field missing, null, empty or of a raw JSON value (a fraction, text, true ...)
+        (rf"no ({_FIELD})", lambda f: _drop(FIELD_NAMES[f])),
+        (rf"an empty ({_FIELD})", _empty),
+        (rf"an? ({_FIELD}) of (.+)", lambda f, v: _set(FIELD_NAMES[f], _json_value(v))),
     ]
     return [(re.compile(rf"^{pattern}$"), factory) for pattern, factory in rules]
 
@@ -306,3 +363,24 @@ def json_kind(value: Any) -> str:
     if isinstance(value, str):
         return "text"
     return "list" if isinstance(value, list) else "object"
+
+
+HISTORIC_WINDOWS = {"one second": lambda duration: 1,
+                    "exactly 30 time-axis durations": lambda duration: duration * HISTORIC_WINDOW_FACTOR}
+PAST_MARGIN_S = 120  # a window must end this long before now: "not in the future" with room for clock skew
+
+
+def window_over_a_recording(suite: Any, name: str, duration_s: int, now_s: int | None = None) -> tuple[int, int]:
+    """A window of the named length starting at the start of a finished recording, ending in the past."""
+    try:
+        length = HISTORIC_WINDOWS[name](duration_s)
+    except KeyError:
+        raise ValueError(f"unknown window {name!r}; known: {', '.join(HISTORIC_WINDOWS)}") from None
+    now_s = int(time.time()) if now_s is None else now_s
+    windows = suite.focus.recordings_in_time_range(now_s - RECORDED_LOOKBACK_S, now_s)
+    starts = sorted((w.start for w in windows if not w.ongoing and w.end <= now_s
+                     and w.start + length <= now_s - PAST_MARGIN_S), reverse=True)
+    if not starts:
+        raise PreconditionNotMetError(f"Focus Server lists no finished recording that starts at least {length} s "
+                                      f"before now ({len(windows)} listed)")
+    return starts[0], starts[0] + length

@@ -40,6 +40,11 @@ class Recording:
     end: int | None
     deleted: bool
 
+    @property
+    def pair(self) -> tuple[int, int]:
+        """How an answer lists it: ``[start, end]``, end ``-1`` while recording (contract 2, unverified)."""
+        return self.start, (self.end if self.end is not None else -1)
+
     def overlaps(self, start: int, end: int) -> bool:
         """True when the recording shares time with the window ``[start, end]``."""
         return self.start < end and (self.end is None or self.end > start)
@@ -209,6 +214,7 @@ class RecordingNotes:
     location: RecordingsLocation | None = None
     window: TimeWindow | None = None
     response: Any = None
+    recording: Recording | None = None    # the one recording a window was chosen around
 
 
 def ask_for_window(suite: Any, state: Any, window: TimeWindow) -> Any:
@@ -223,3 +229,91 @@ def ask_for_window(suite: Any, state: Any, window: TimeWindow) -> Any:
 def listed_pairs(response: Any) -> list[tuple[int, int]]:
     """The answer's ``[start, end]`` pairs, in the order listed."""
     return [(int(p[0]), int(p[1])) for p in response.json()]
+
+
+# --- a window in a given relation to one recording (issue 12: every overlap case) -------------------
+MARGIN_S = 60   # how far a window reaches past a recording's edge, or stays inside it
+RELATIONS = {
+    "starts before and ends inside": lambda r: TimeWindow(r.start - MARGIN_S, r.start + MARGIN_S),
+    "starts inside and ends after": lambda r: TimeWindow(r.end - MARGIN_S, r.end + MARGIN_S),
+    "contains": lambda r: TimeWindow(r.start - MARGIN_S, r.end + MARGIN_S),
+    "lies inside": lambda r: TimeWindow(r.start + MARGIN_S, r.end - MARGIN_S),
+    "ends at the start of": lambda r: TimeWindow(r.start - MARGIN_S, r.start),
+    "starts at the end of": lambda r: TimeWindow(r.end, r.end + MARGIN_S),
+}
+KINDS = ("a finished recording", "a deleted recording", "a recording still in progress")
+ONGOING_MAX_AGE_S = 86_400   # contract 7: a recording without end_time is live only if younger than 24 h
+
+
+def _candidates(all_recordings: list[Recording], kind: str, now_s: int) -> list[Recording]:
+    if kind == "a finished recording":
+        found = [r for r in all_recordings if not r.deleted and r.end is not None]
+    elif kind == "a deleted recording":
+        found = [r for r in all_recordings if r.deleted and r.end is not None]
+    elif kind == "a recording still in progress":
+        found = [r for r in all_recordings if not r.deleted and r.end is None and now_s - ONGOING_MAX_AGE_S < r.start]
+    else:
+        raise ValueError(f"unknown recording {kind!r}; known: {', '.join(KINDS)}")
+    return sorted(found, key=lambda r: r.start, reverse=True)   # the latest first
+
+
+def window_related_to(all_recordings: list[Recording], relation: str, kind: str,
+                      now_s: int) -> tuple[TimeWindow, Recording]:
+    """A past window in ``relation`` to a recording of ``kind`` that shares no time (not even an edge)
+    with any other recording a server could list, so the answer about that one recording is clear."""
+    if relation not in RELATIONS:
+        raise ValueError(f"unknown relation {relation!r}; known: {', '.join(RELATIONS)}")
+    for rec in _candidates(all_recordings, kind, now_s):
+        if rec.end is None:   # in progress: the window lies inside what it has recorded so far
+            if relation != "lies inside":
+                raise ValueError(f"a recording still in progress has no end: only 'lies inside' applies")
+            window = TimeWindow(rec.start + MARGIN_S, now_s - 5)
+        elif rec.end - rec.start <= 3 * MARGIN_S:
+            continue
+        else:
+            window = RELATIONS[relation](rec)
+        # a stale recording (no end, older than a day: contract 7) is no candidate for any answer
+        others = [r for r in all_recordings if r.uuid != rec.uuid
+                  and not (r.end is None and r.start <= now_s - ONGOING_MAX_AGE_S)]
+        if window.end < now_s and window.end > window.start and not any(
+                r.overlaps(window.start - 1, window.end + 1) for r in others):
+            return window, rec
+    raise PreconditionNotMetError(f"no {kind.removeprefix('a ')} with a window that '{relation}' it and no other "
+                                  f"recording near it ({len(all_recordings)} recordings in the index)")
+
+
+def listed_pair_of(response: Any, rec: Recording, tolerance_s: int = 1) -> tuple[int, int] | None:
+    """The listed ``[start, end]`` pair of that recording (by its start), if any."""
+    return next((p for p in listed_pairs(response) if abs(p[0] - rec.start) <= tolerance_s), None)
+
+
+def recording_kind(text: str) -> str:
+    """Step-type converter for the kind of recording a window is chosen around."""
+    return text
+
+
+recording_kind.pattern = "|".join(KINDS)  # type: ignore[attr-defined]
+
+
+QUERY_PROBLEMS = {
+    "an end time equal to its start time": lambda w: {"start_time": w.start, "end_time": w.start},
+    "an end time before its start time": lambda w: {"start_time": w.end, "end_time": w.start},
+    "no start time": lambda w: {"end_time": w.end},
+    "no end time": lambda w: {"start_time": w.start},
+    "a start time given as text": lambda w: {"start_time": str(w.start), "end_time": w.end},
+    "an end time given as a fraction": lambda w: {"start_time": w.start, "end_time": w.end + 0.5},
+}
+
+
+def query_with(problem: str, now_s: int) -> dict[str, Any]:
+    """A raw time-range query body of the past hour with one problem (never modelled client-side)."""
+    if problem not in QUERY_PROBLEMS:
+        raise ValueError(f"unknown query problem {problem!r}; known: {', '.join(QUERY_PROBLEMS)}")
+    return QUERY_PROBLEMS[problem](TimeWindow(now_s - 3600, now_s - 60))
+
+
+def send_query(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+    """Send a raw time-range query body; the response is the scenario's latest."""
+    notes = notes_of(state, RecordingNotes)
+    notes.response = state.remember(suite.focus.send_recordings_query(body), body)
+    return notes.response
