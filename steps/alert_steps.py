@@ -129,3 +129,24 @@ def step_sign_in_refused(context):
     expect(response, has_status(401))
     expect(response.cookies.get(ACCESS_COOKIE), described_as(
         f"no '{ACCESS_COOKIE}' cookie in the answer to the refused sign-in", none()))
+
+
+@when("I push a valid alert to a site the Web App does not know")
+def step_push_unknown_site(context):
+    alerts.push_to_unknown_site(context.suite, context.state)
+
+
+@then("the push is refused as not found")
+def step_push_not_found(context):
+    expect(notes_of(context.state, AlertNotes).response, has_status(404))
+
+
+@when("I ask to delete the alerts {ids}")
+def step_raw_delete(context, ids):
+    alerts.send_raw_delete(context.suite, context.state, alerts.parse_value(ids))
+
+
+@then('the deletion is rejected, naming "{field}"')
+def step_delete_rejected(context, field):
+    expect(context.state.response, has_status(400))
+    expect(context.state.response, names_field(field))

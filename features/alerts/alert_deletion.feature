@@ -37,3 +37,13 @@ Feature: Deleting alerts
     Examples: The token of a session that has ended
       | credential                                     |
       | with the access token of a signed-out session |
+
+  @normal @rule:alerts.delete-body @requires_web_app
+  Scenario Outline: A deletion whose alert ids are <ids> is rejected
+    When I ask to delete the alerts <ids>
+    Then the deletion is rejected, naming "alertIds"
+
+    Examples:
+      | ids  |
+      | "a1" |
+      | [5]  |

@@ -135,3 +135,9 @@ Feature: Alert push validation
     Examples: The token of a session that has ended
       | credential                                     |
       | with the access token of a signed-out session |
+
+  @normal @rule:alerts.unknown-site @requires_web_app
+  Scenario: An alert pushed to a site the Web App does not know is refused as not found
+    Given I am signed in to the Prisma Web App
+    When I push a valid alert to a site the Web App does not know
+    Then the push is refused as not found

@@ -79,6 +79,7 @@ Feature: Recordings in a time range
       | an end time given as a fraction     | end_time   |
 
     @rule:configure.strict-types
-    Examples: A time sent as text
+    Examples: A time sent as text or as true
       | problem                             | field      |
       | a start time given as text          | start_time |
+      | an end time given as true           | end_time   |

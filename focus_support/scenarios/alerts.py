@@ -302,3 +302,24 @@ def sign_in_attempt(suite: Any, state: Any, attempt: str) -> Any:
     response = client.request("POST", "auth/login", json=body)
     # the password never reaches the report: only the user name and the answer are kept
     return state.remember(response, {"username": body["username"], "password": "***" if "password" in body else None})
+
+
+UNKNOWN_SITE = "focus-suite-no-such-site"
+
+
+def push_to_unknown_site(suite: Any, state: Any) -> Any:
+    """Push a valid alert, as the signed-in user, to a site id the Web App does not serve (raw request)."""
+    body = valid_alert(new_alert_ids(1))
+    notes = notes_of(state, AlertNotes)
+    notes.pushed = body
+    ids = body["alertIds"]
+    state.cleanup.register(f"delete alerts {', '.join(ids)}", lambda: delete_alerts(suite, ids))
+    notes.response = state.remember(notes.client.request("POST", f"{UNKNOWN_SITE}/api/push-to-rabbit", json=body), body)
+    return notes.response
+
+
+def send_raw_delete(suite: Any, state: Any, alert_ids: Any) -> Any:
+    """A deletion as the signed-in user whose ``alertIds`` is a raw JSON value (never modelled client-side)."""
+    client = suite.web_app
+    body = {"alertIds": alert_ids}
+    return state.remember(client.request("DELETE", f"{client.site_id}/api/alert/delete", json=body), body)

@@ -96,6 +96,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rerun-survivors", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--fail-under", type=float, default=None)
+    parser.add_argument("--also", action="append", default=[], metavar="WORKDIR",
+                        help="merge the session of another workdir (other modules) into the report")
     args = parser.parse_args(argv)
 
     workdir = args.workdir.resolve()
@@ -104,14 +106,15 @@ def main(argv: list[str]) -> int:
     targets = _targets(args.module)
     if not args.report_only:
         tree = copy_tree(workdir / "tree")
-        digest = sources_digest(tree)
+        digest = sources_digest(tree, targets)
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         reuse = (args.resume or args.rerun_survivors) and db_path.exists() and meta.get("digest") == digest
         if not reuse:
             if args.resume or args.rerun_survivors:
                 print("[mutation] the sources or the scope changed since the last session: starting afresh")
-            counts = init_session(tree, db_path)
-            meta_path.write_text(json.dumps({"digest": digest, "created": time.time()}))
+            counts = init_session(tree, db_path, targets)
+            meta_path.write_text(json.dumps({"digest": digest, "created": time.time(),
+                                             "modules": [t.path for t in targets]}))
             print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
                   f"{counts['equivalent']} reviewed equivalents", flush=True)
         ids = _selected(db_path, {t.path for t in targets}, args.rerun_survivors)
@@ -132,7 +135,7 @@ def main(argv: list[str]) -> int:
                 print(f"[mutation] the batch stopped with exit code {code}", file=sys.stderr)
                 return code
         print(f"[mutation] ran {len(ids)} mutants in {time.monotonic() - started:.0f} s", flush=True)
-    score = write_report(db_path, args.report)
+    score = write_report(db_path, args.report, *(Path(d).resolve() / "session.sqlite" for d in args.also))
     print("\n".join(summary_lines(score)))
     print(f"[mutation] survivors and equivalents: {args.report}")
     if args.fail_under is not None and (score.percent() or 0.0) < args.fail_under:

@@ -28,8 +28,9 @@ def kills(record: Any) -> bool:
     """Does this scenario's verdict flag the mutant?
 
     A product bug (new, or a known bug's signature) does; so does *needs verification* of a rule that
-    is **derived** (our inference is the only statement of it). A question of a contested rule does
-    not: the product's own documents allow the mutant's behaviour. Infrastructure, errors and skips never do.
+    is **derived** (our own inference: the mutant breaks the rule as we read it). A question of a
+    documented rule that another source *contests* does not: the product's own documents allow the
+    mutant's behaviour. Infrastructure, errors and skips never do.
     """
     if record.status != "failed" or record.kind != "assertion":
         return False
@@ -38,8 +39,7 @@ def kills(record: Any) -> bool:
     if record.category == NEEDS_VERIFICATION:
         evidence = default_evidence()
         rules = evidence.rules_of_failure(record.rules, record.step_text)
-        return any(evidence.rules[r].evidence == "derived" and not evidence.rules[r].contested_by
-                   for r in rules if r in evidence.rules)
+        return any(evidence.rules[r].evidence == "derived" for r in rules if r in evidence.rules)
     return False
 
 

@@ -66,8 +66,9 @@ def restart_focus_server(runtime: Runtime, timeout_s: float = RESTART_TIMEOUT_S)
 def scenario_order(target: Target, function: str | None, root: Path = Path(".")) -> list[str]:
     """``file:line`` of every scenario of the target's features, those of the function's rules first."""
     prefixes = target.priorities.get(function or "", ())
+    features = target.features_of.get(function or "", target.features)
     found: list[tuple[int, int, str]] = []
-    files = sorted({p for f in target.features for p in ([root / f] if f.endswith(".feature")
+    files = sorted({p for f in features for p in ([root / f] if f.endswith(".feature")
                                                          else sorted((root / f).rglob("*.feature")))
                     if p.exists()})
     for n, path in enumerate(files):

@@ -6,6 +6,7 @@ that never answered, so no scenario could judge it; listed apart).
 """
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,8 @@ from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import WorkerOutcome
 
 from scripts.mutation.batch import probe_outcome
-from scripts.mutation.scope import TARGETS
-from scripts.mutation.session import EQUIVALENT
+from scripts.mutation.scope import TARGETS, ModuleMap, read_map, skip_reason, target_of
+from scripts.mutation.session import EQUIVALENT, REPO, load_equivalents
 
 
 @dataclass
@@ -47,9 +48,26 @@ class Score:
         return [m for m in self.mutants if m.outcome in outcomes]
 
 
-def read_session(db_path: Path) -> Score:
-    """Every mutant of the session with its outcome."""
+def read_session(db_path: Path, *more: Path) -> Score:
+    """Every mutant of the session with its outcome (sessions of other modules merged in, if given)."""
     score = Score()
+    for path in (db_path, *more):
+        score.mutants += _read(path, _modules_of(path))
+    score.mutants.sort(key=lambda m: (m.module, m.line, m.operator))
+    return score
+
+
+def _modules_of(db_path: Path) -> set[str] | None:
+    """The modules a session was started for (session.json beside it), None when it does not say."""
+    meta = db_path.with_name("session.json")
+    try:
+        return set(json.loads(meta.read_text())["modules"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _read(db_path: Path, modules: set[str] | None = None) -> list[Mutant]:
+    mutants: list[Mutant] = []
     with use_db(str(db_path), WorkDB.Mode.open) as db:
         results = dict(db.results)
         for item in db.work_items:
@@ -64,10 +82,15 @@ def read_session(db_path: Path) -> Score:
             else:
                 outcome, why = probe_outcome(result.output)
                 diff = result.diff or ""
-            score.mutants.append(Mutant(str(m.module_path), m.start_pos[0], m.definition_name,
-                                        m.operator_name.removeprefix("core/"), outcome, why, diff))
-    score.mutants.sort(key=lambda m: (m.module, m.line, m.operator))
-    return score
+                # the scope and the reviewed equivalents of today judge yesterday's runs too
+                later = _rescoped(m, diff)
+                if later is not None:
+                    outcome, why = later
+            if modules is not None and str(m.module_path) not in modules:
+                continue
+            mutants.append(Mutant(str(m.module_path), m.start_pos[0], m.definition_name,
+                                  m.operator_name.removeprefix("core/"), outcome, why, diff))
+    return mutants
 
 
 def summary_lines(score: Score) -> list[str]:
@@ -129,8 +152,30 @@ def markdown(score: Score) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_report(db_path: Path, out: Path) -> Score:
-    score = read_session(db_path)
+def write_report(db_path: Path, out: Path, *more: Path) -> Score:
+    """Write the report of a session (and of sessions of other modules, merged in); returns the score."""
+    score = read_session(db_path, *more)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown(score), encoding="utf-8")
     return score
+
+
+_MAPS: dict[str, ModuleMap] = {}
+
+
+def _rescoped(mutation, diff: str) -> tuple[str, str] | None:
+    """('out of scope' | 'equivalent', why) when today's scope or equivalents file covers a run mutant."""
+    module = str(mutation.module_path)
+    target = target_of(module)
+    if module not in _MAPS:
+        _MAPS[module] = read_map(REPO, target)
+    reason = skip_reason(target, _MAPS[module], mutation.operator_name, mutation.definition_name,
+                         tuple(mutation.start_pos))
+    if reason is not None:
+        return "out of scope", reason
+    lines = (REPO / module).read_text(encoding="utf-8").splitlines()
+    original = lines[mutation.start_pos[0] - 1] if mutation.start_pos[0] <= len(lines) else ""
+    mutated = next((l[1:] for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")), None)
+    hit = next((e for e in load_equivalents()
+                if e.matches(module, mutation.operator_name, original, mutated)), None)
+    return ("equivalent", hit.why) if hit is not None else None

@@ -10,7 +10,8 @@ listed as *skipped* in the session (never as killed or survived):
 * **outage-only code** — ``except`` handlers of a dependency being down (broker, cluster, MongoDB,
   network): features/resilience judges those paths, not the rule features.
 * **plumbing** — functions named in ``Target.out_of_scope`` (threads, OS helpers, logging), each with
-  its reason.
+  its reason;
+* **annotations** — type annotations are never evaluated (``from __future__ import annotations``).
 
 Operators are a selective set (Offutt's selective mutation): one replacement per arithmetic
 operator, the boundary shift and the negation of each comparison, and the logical ones; cosmic-ray's
@@ -34,6 +35,8 @@ class Target:
     features: tuple[str, ...]
     server: bool = True                                   # runs in the Focus Server process (restart it)
     priorities: dict[str, tuple[str, ...]] = field(default_factory=dict)  # function -> rule-id prefixes run first
+    # function -> the only features that can see it (a module serving several areas); default: ``features``
+    features_of: dict[str, tuple[str, ...]] = field(default_factory=dict)
     out_of_scope: dict[str, str] = field(default_factory=dict)            # function -> why it is not mutated
 
 
@@ -82,6 +85,20 @@ TARGETS: tuple[Target, ...] = (
                "_configure": ("configure.historic-view", "configure.live-view"),
                "channel_range": ("api.channel-range",),
                "live_metadata": ("metadata.",),
+           },
+           features_of={
+               "response_fields": RESPONSE, "rejection": CONFIGURATION,
+               "metadata": JOBS, "_lookup": JOBS, "cancel_job": JOBS,
+               "configure": (F + "api/rate_limiting.feature",),
+               "_lockout": (F + "api/rate_limiting.feature",),
+               "recordings_in_time_range": (F + "recordings/time_range.feature",),
+               "_time_range_errors": (F + "recordings/time_range.feature",),
+               "_configure": (F + "configuration/live_and_historic.feature",
+                              F + "configuration/historic_selection.feature", F + "configuration/input_validation.feature",
+                              F + "streaming/historic_stream.feature"),
+               "channel_range": (F + "api/health_and_channels.feature",),
+               "live_metadata": (F + "metadata", F + "api/health_and_channels.feature"),
+               "ack": (F + "api/health_and_channels.feature",),
            },
            out_of_scope={"_client": "the client address used as the rate limit's key (plumbing)"}),
     Target("focus_sandbox/server/webapp.py", "alert validation", (F + "alerts",), priorities={
@@ -169,11 +186,42 @@ def _switch_test(test: ast.AST) -> str | None:
 
 
 class _Spans(ast.NodeVisitor):
-    """Spans of switch-only code (See the module docstring) and of outage handlers."""
+    """Spans of switch-only code (see the module docstring), of outage handlers and of annotations."""
 
     def __init__(self) -> None:
         self.switch: list[Span] = []
         self.outage: list[Span] = []
+        self.annotations: list[Span] = []
+
+    def generic_visit(self, node: ast.AST) -> None:
+        # ``if not config.has(x): return ...`` - what follows in the block runs only with the switch on
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(node, name, None)
+            if not isinstance(block, list):
+                continue
+            for i, stmt in enumerate(block):
+                if (isinstance(stmt, ast.If) and _switch_test(stmt.test) == "off" and stmt.body
+                        and isinstance(stmt.body[-1], (ast.Return, ast.Raise))):
+                    self._stmts(block[i + 1:])
+                    break
+        super().generic_visit(node)
+
+    def _annotate(self, node: ast.AST | None) -> None:
+        if node is not None:
+            self.annotations.append(_span(node))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        args = node.args
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+            self._annotate(getattr(arg, "annotation", None))
+        self._annotate(node.returns)
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self._annotate(node.annotation)
+        self.generic_visit(node)
 
     def _stmts(self, body: list[ast.stmt]) -> None:
         self.switch += [_span(s) for s in body]
@@ -238,12 +286,15 @@ def _references(tree: ast.Module, name: str) -> list[Span]:
 
 @dataclass(frozen=True)
 class ModuleMap:
-    """Where in one module mutants are switch-only or outage-only."""
+    """Where in one module mutants are switch-only, outage-only or in an annotation."""
 
     switch: tuple[Span, ...]
     outage: tuple[Span, ...]
+    annotations: tuple[Span, ...] = ()
 
     def reason(self, pos: tuple[int, int]) -> str | None:
+        if _inside(pos, list(self.annotations)):
+            return "annotation: never evaluated (from __future__ import annotations)"
         if _inside(pos, list(self.switch)):
             return "switch-only code: runs only with a defect switch on (make verify-suite exercises it)"
         if _inside(pos, list(self.outage)):
@@ -271,7 +322,7 @@ def module_map(source: str) -> ModuleMap:
                 switch += [_span(n) for n in nodes]
                 done.add(name)
                 changed = True
-    return ModuleMap(tuple(switch), tuple(spans.outage))
+    return ModuleMap(tuple(switch), tuple(spans.outage), tuple(spans.annotations))
 
 
 def skip_reason(target: Target, mmap: ModuleMap, operator: str, definition: str | None,

@@ -45,9 +45,9 @@ def copy_tree(dest: Path, repo: Path = REPO) -> Path:
 
 
 def sources_digest(root: Path, targets: tuple[Target, ...] = TARGETS) -> str:
-    """A digest of the targets' sources and the scope rules: a session is reused only while it matches."""
+    """A digest of the targets' sources: a session's results stand only while they match."""
     digest = hashlib.sha256()
-    for path in [t.path for t in targets] + ["scripts/mutation/scope.py"]:
+    for path in [t.path for t in targets]:
         digest.update(path.encode() + b"\0" + (root / path).read_bytes())
     return digest.hexdigest()[:16]
 
