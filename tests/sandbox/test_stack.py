@@ -180,7 +180,7 @@ def test_down_stops_every_process_and_removes_the_run_dir(stack):
 
 def test_a_component_that_fails_stops_the_rest_and_reports_its_log_tail(tmp_path, monkeypatch):
     """The supervisor in-process, with a Focus Server whose command dies at once."""
-    def dying_focus_server(config_path, port):
+    def dying_focus_server(config_path, port, tls=None):
         code = "import sys; print('focus-server: cannot start, simulated failure', flush=True); sys.exit(3)"
         return DeploymentSpec(name="focus-server", namespace="panda", command=[sys.executable, "-c", code],
                               labels={"app": "focus-server"}, readiness=lambda: False)
