@@ -19,16 +19,15 @@ The report is also written as JSON (``--out``), so a long series can be read aft
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator
 
+from focus_sandbox.stack.machine_lock import holding
 from benchmarks.suite_runs_common import SuiteResult, private_stack, run_full_suite, sigterm_as_interrupt
 
 
@@ -47,17 +46,6 @@ def _first_errors(result: SuiteResult) -> dict[str, str]:
         return {}
     records = json.loads((result.reports / "run-results.json").read_text())["records"]
     return {r["location"] or r["scenario"]: r.get("error_line") or "" for r in records}
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold the sandbox lock (the same one ``flock`` takes) for one run."""
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _save_run(series: Path, number: int, result: SuiteResult, errors: dict[str, str]) -> None:
@@ -108,7 +96,7 @@ def main(argv: list[str]) -> int:
                 continue
             with ExitStack() as per_run:
                 if args.lock is not None:
-                    per_run.enter_context(_locked(args.lock))
+                    per_run.enter_context(holding(args.lock))
                 if fresh:
                     per_run.enter_context(private_stack())
                 elif not stack_started:  # the one stack of the series, started once

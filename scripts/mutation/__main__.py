@@ -15,18 +15,17 @@ printed and reported, not a pass/fail (``--fail-under P`` makes it one).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import random
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import WorkerOutcome
 
+from focus_sandbox.stack.machine_lock import DEFAULT_LOCK, holding
 from scripts.mutation.report import summary_lines, write_report
 from scripts.mutation.scope import TARGETS
 from scripts.mutation.session import copy_tree, init_session, sources_digest
@@ -34,20 +33,7 @@ from scripts.mutation.session import copy_tree, init_session, sources_digest
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORKDIR = REPO / "reports" / "mutation-session"
 REPORT = REPO / "reports" / "mutation.md"
-LOCK = "/tmp/focus-sandbox.lock"
-
-
-@contextmanager
-def _locked(path: str | None):
-    if not path:
-        yield
-        return
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+LOCK = DEFAULT_LOCK
 
 
 def _targets(names: list[str]):
@@ -127,7 +113,7 @@ def main(argv: list[str]) -> int:
             ids_file.write_text("\n".join(chunk) + "\n")
             print(f"[mutation] batch of {len(chunk)} ({first + len(chunk)}/{len(ids)}); waiting for "
                   f"{args.lock or 'no lock'}", flush=True)
-            with _locked(args.lock):
+            with holding(args.lock):
                 code = subprocess.call([sys.executable, "-m", "scripts.mutation.batch", "--db", str(db_path),
                                         "--workdir", str(workdir), "--ids", str(ids_file),
                                         "--timeout", str(args.timeout)], cwd=tree)
