@@ -131,8 +131,13 @@ def watch(suite: Any, state: Any, job: StreamedJob, stream_id: int = 0) -> Strea
 
 
 def first_frames_deadline(suite: Any, job: StreamedJob, rows: int = FEW_ROWS) -> float:
-    """The job start timeout plus the time a few rows take (lines_dt of the job)."""
-    return _timings(suite).job_start_timeout_s + rows * max(job.response.lines_dt, 0.0)
+    """The job start timeout plus the time a few rows take at the spacing the request asks for.
+
+    The request's spacing (time-axis duration / canvas height), not the job's own ``lines_dt``: a
+    server that claims rows 25 s apart must fail the wait, not stretch it to minutes."""
+    duration, height = job.body.get("displayTimeAxisDuration"), (job.body.get("displayInfo") or {}).get("height")
+    asked = duration / height if isinstance(duration, (int, float)) and isinstance(height, int) and height > 0 else 0.0
+    return _timings(suite).job_start_timeout_s + rows * max(asked, 0.0)
 
 
 def watch_for_rows(suite: Any, state: Any, job: StreamedJob, stream_ids: list[int] | None = None,
