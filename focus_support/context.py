@@ -18,7 +18,7 @@ from focus_support.mongo import MongoDBManager
 from focus_support.preflight import PreflightReport, run_preflight
 from focus_support.rabbit import Consumer, Publisher, RabbitManagement, listen_to_prisma
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Recorder
+from focus_support.exchanges import Recorder
 from focus_support.scenario_state import ScenarioState
 
 log = logging.getLogger(__name__)

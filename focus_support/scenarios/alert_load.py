@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Recorder
+from focus_support.exchanges import Recorder
 from focus_support.retry import NO_RETRY, parse_retry_after
 from focus_support.scenarios import alerts
 

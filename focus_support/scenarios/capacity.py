@@ -28,7 +28,7 @@ from focus_support.config import Environment
 from focus_support.errors import InfraTimeoutError, ThrottledError
 from focus_support.models import ViewType, build_configure_request
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Recorder
+from focus_support.exchanges import Recorder
 from focus_support.retry import RetryPolicy
 from focus_support.scenarios.capacity_figures import StepFigures, percentile
 from focus_support.streaming import StreamWatch, stream_target

@@ -52,7 +52,7 @@ def before_scenario(context, scenario):
 
 SECRET_STEPS = STEPS + '''
 import os
-from focus_support.recording import Exchange
+from focus_support.exchanges import Exchange
 from focus_support.reporting import evidence
 
 @step("the secrets travel everywhere")
