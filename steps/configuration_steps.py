@@ -161,7 +161,7 @@ def read_answer(context, answer, first, last):
 @then("the answer gives the view type as the text digit the request sent")
 def view_type_echoed_as_text(context):
     state = context.state
-    body, sent = state.response.json(), state.notes["sent_view_type"]
+    body, sent = state.response.json(), cfg.sent_view_type(state)
     observe("wire-types", f"view_type sent {sent!r}, answered {body.get('view_type')!r}; stream_port "
                           f"{body.get('stream_port')!r}; stream_url {body.get('stream_url')!r}")
     if body.get("view_type") != str(sent):

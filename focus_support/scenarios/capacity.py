@@ -22,6 +22,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from focus_support.context import SuiteContext
+from focus_support.scenario_state import ScenarioState
 
 from focus_support.clients import FocusClient
 from focus_support.config import Environment
@@ -161,7 +163,7 @@ class Ramp:
                            duration_s=self.duration_s)
 
 
-def quiet_focus_client(suite: Any, *, paced: bool = False) -> FocusClient:
+def quiet_focus_client(suite: SuiteContext, *, paced: bool = False) -> FocusClient:
     """A Focus client whose exchanges stay out of the report; ``paced`` adds the environment's rate
     limit on our side (when it names one) and waits out 429s as their Retry-After says."""
     limit = suite.environment.rate_limit
@@ -208,7 +210,8 @@ def _refusal(response: Any) -> str:
     return f"HTTP {response.status_code} {response.text[:200]}"
 
 
-def run_ramp(suite: Any, state: Any, jobs: int, *, clock: Callable[[], float] = time.monotonic) -> Ramp:
+def run_ramp(suite: SuiteContext, state: ScenarioState, jobs: int, *,
+             clock: Callable[[], float] = time.monotonic) -> Ramp:
     """Configure ``jobs`` live jobs at the server's pace, wait until each is ready and watched (or late).
 
     Clients and watches are closed by the scenario's cleanup; the jobs themselves are registered
@@ -249,7 +252,7 @@ def run_ramp(suite: Any, state: Any, jobs: int, *, clock: Callable[[], float] = 
     return ramp
 
 
-def _configure_once(suite: Any, state: Any, client: FocusClient, index: int,
+def _configure_once(suite: SuiteContext, state: ScenarioState, client: FocusClient, index: int,
                     clock: Callable[[], float]) -> JobOutcome:
     """One logical configure (429s waited out inside the client); its job is registered at once."""
     outcome = JobOutcome(index)
@@ -306,7 +309,7 @@ def describe_refused_cancel(job_id: str, response: Any) -> str:
     return f"DELETE /job/{job_id} -> {_refusal(response)}"
 
 
-def leftovers(suite: Any, job_ids: list[str]) -> dict[str, list[str]]:
+def leftovers(suite: SuiteContext, job_ids: list[str]) -> dict[str, list[str]]:
     """Cluster objects and queues of the given jobs still present (one listing per kind, ours only)."""
     wanted = set(job_ids)
     found: dict[str, list[str]] = defaultdict(list)

@@ -8,9 +8,11 @@ from focus_support.clients import describe_response
 from focus_support.errors import MisconfiguredError, UnexpectedResponseError
 from focus_support.models import LiveMetadata
 from focus_support.scenarios.metadata import require_fibre
+from focus_support.context import SuiteContext
+from focus_support.scenario_state import ScenarioState
 
 
-def fibre_precondition(suite: Any) -> str | None:
+def fibre_precondition(suite: SuiteContext) -> str | None:
     """Why scenarios needing live fibre cannot run here (the preflight saw "waiting for fibre"), or None."""
     row = suite.preflight().get("fibre")
     if row is not None and row.status.value == "precondition":
@@ -18,7 +20,7 @@ def fibre_precondition(suite: Any) -> str | None:
     return None
 
 
-def require_live_fibre(suite: Any, state: Any) -> LiveMetadata:
+def require_live_fibre(suite: SuiteContext, state: ScenarioState) -> LiveMetadata:
     """Live metadata of a system that is receiving fibre; waiting for fibre is a precondition error.
 
     Focus Server answering anything but 200 here is the product's failure (it was reached), never a
@@ -45,12 +47,12 @@ def job_id_in(response: Any) -> str | None:
     return job_id if isinstance(job_id, str) and job_id else None
 
 
-def has_namespace_to_itself(suite: Any) -> bool:
+def has_namespace_to_itself(suite: SuiteContext) -> bool:
     """True where nobody else uses the environment, so whatever appears in the namespace is the run's."""
     return not suite.environment.shared
 
 
-def require_namespace_to_itself(suite: Any, what: str) -> None:
+def require_namespace_to_itself(suite: SuiteContext, what: str) -> None:
     """A step that compares the whole namespace must not run on a shared environment (suite bug)."""
     if suite.environment.shared:
         raise MisconfiguredError(f"{what} compares the whole namespace, which environment "
@@ -58,7 +60,7 @@ def require_namespace_to_itself(suite: Any, what: str) -> None:
                                  "must be tagged @exclusive")
 
 
-def adopt_stray_jobs(suite: Any, state: Any, resource_names: list[str]) -> list[str]:
+def adopt_stray_jobs(suite: SuiteContext, state: ScenarioState, resource_names: list[str]) -> list[str]:
     """Register jobs a request should not have started, so the run still cleans them up.
 
     Only on an environment the run has to itself: there every job in the namespace is the run's.
