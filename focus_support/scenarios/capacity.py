@@ -33,6 +33,7 @@ from focus_support.rate_limiter import RateLimiter
 from focus_support.exchanges import Recorder
 from focus_support.retry import RetryPolicy
 from focus_support.scenarios.capacity_figures import StepFigures, percentile
+from focus_support.scenarios.common import register_job_from
 from focus_support.streaming import StreamWatch, stream_target
 from focus_support.waiting import wait_for_product
 
@@ -270,7 +271,7 @@ def _configure_once(suite: SuiteContext, state: ScenarioState, client: FocusClie
     outcome.answered_at = clock()
     outcome.sent_at = outcome.answered_at - response.elapsed.total_seconds()
     outcome.status = response.status_code
-    job_id = suite.register_job_from(state, response) if response.status_code == 200 else None
+    job_id = register_job_from(suite, state, response) if response.status_code == 200 else None
     if job_id is None:
         outcome.refusal = _refusal(response)
         return outcome

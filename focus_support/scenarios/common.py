@@ -60,6 +60,21 @@ def require_namespace_to_itself(suite: SuiteContext, what: str) -> None:
                                  "must be tagged @exclusive")
 
 
+def register_job(suite: SuiteContext, state: ScenarioState, job_id: str) -> str:
+    """The one place a job the suite started is registered: the run's tracker cleans it up (even after
+    a failure) and the scenario lists it as its own. Returns the id."""
+    suite.jobs.register(job_id)
+    if job_id not in state.created_job_ids:
+        state.created_job_ids.append(job_id)
+    return job_id
+
+
+def register_job_from(suite: SuiteContext, state: ScenarioState, response: Any) -> str | None:
+    """If an answer hands the client a job id, register that job the moment it is known; returns the id."""
+    job_id = job_id_in(response)
+    return register_job(suite, state, job_id) if job_id else None
+
+
 def adopt_stray_jobs(suite: SuiteContext, state: ScenarioState, resource_names: list[str]) -> list[str]:
     """Register jobs a request should not have started, so the run still cleans them up.
 
@@ -69,7 +84,5 @@ def adopt_stray_jobs(suite: SuiteContext, state: ScenarioState, resource_names: 
     require_namespace_to_itself(suite, "adopting stray jobs")
     job_ids = sorted({m.group(1) for name in resource_names if (m := _JOB_ID_IN_NAME.search(name))})
     for job_id in job_ids:
-        suite.jobs.register(job_id)
-        if job_id not in state.created_job_ids:
-            state.created_job_ids.append(job_id)
+        register_job(suite, state, job_id)
     return job_ids

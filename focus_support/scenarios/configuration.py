@@ -15,11 +15,12 @@ from typing import Any
 
 import requests
 
+from focus_support.clients import expect_json, is_waiting_for_fibre
 from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import RetryPolicy
 from focus_support import run_ledger
 from focus_support.scenarios import notes_of
-from focus_support.scenarios.common import require_namespace_to_itself
+from focus_support.scenarios.common import register_job_from, require_namespace_to_itself
 from focus_support.scenarios.jobs import orchestration_snapshot
 from focus_support.matchers import has_status
 from focus_support.verdict import expect
@@ -280,7 +281,7 @@ def send_configure_body(suite: SuiteContext, state: ScenarioState, body: dict[st
     """
     response = suite.focus.send_configure(body, retry=retry)
     state.remember(response, body)
-    suite.register_job_from(state, response)
+    register_job_from(suite, state, response)
     state.configure_response = None
     if response.status_code == 200:
         try:
@@ -288,6 +289,19 @@ def send_configure_body(suite: SuiteContext, state: ScenarioState, body: dict[st
         except ValueError:
             pass  # the "accepted" step reports a body of the wrong shape with the whole exchange
     return response
+
+
+def configure_job(suite: SuiteContext, state: ScenarioState, request: ConfigureRequest) -> ConfigureResponse:
+    """Configure a job from a typed request that must be accepted; its job is registered the moment its
+    id is known, and a server waiting for fibre is a precondition error."""
+    response = suite.focus.send_configure(request)
+    state.remember(response, request.to_wire())
+    state.configure_request = request
+    register_job_from(suite, state, response)
+    if is_waiting_for_fibre(response):
+        raise PreconditionNotMetError("Focus Server is waiting for fibre")
+    state.configure_response = expect_json(response, ConfigureResponse)
+    return state.configure_response
 
 
 def changed_payload(suite: SuiteContext, state: ScenarioState, view: str, change: str,

@@ -22,6 +22,7 @@ from focus_support.k8s import KubernetesManager
 from focus_support.rabbit import Publisher, RabbitManagement, connection_parameters
 from focus_support.retry import NO_RETRY
 from focus_support.scenarios import notes_of
+from focus_support.scenarios.common import register_job_from
 from focus_support.waiting import wait_for_infra
 from focus_support.context import SuiteContext
 from focus_support.scenario_state import ScenarioState
@@ -245,7 +246,7 @@ def configure_once(suite: SuiteContext, state: ScenarioState, body: dict[str, An
     started = time.monotonic()
     response = suite.focus.send_configure(body, retry=NO_RETRY)
     notes.elapsed_s = time.monotonic() - started
-    suite.register_job_from(state, response)
+    register_job_from(suite, state, response)
     notes.response = state.remember(response, body)
     return response
 

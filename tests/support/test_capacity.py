@@ -125,19 +125,25 @@ class _State:
         self.created_job_ids: list[str] = []
 
 
+class _Jobs:
+    """What registering a started job needs of the run's JobTracker."""
+
+    def __init__(self):
+        self.registered: list[str] = []
+
+    def register(self, job_id):
+        self.registered.append(job_id)
+
+
 class _Suite:
     """What run_ramp needs of a SuiteContext, on a scripted server."""
 
     def __init__(self, environment, url):
         self.environment, self.url = environment, url
+        self.jobs = _Jobs()
 
     def new_focus_client(self, limiter=None, **kwargs):
         return FocusClient(self.url, limiter=limiter, **kwargs)
-
-    def register_job_from(self, state, response):
-        job_id = response.json().get("job_id")
-        state.created_job_ids.append(job_id)
-        return job_id
 
 
 def test_the_load_loop_waits_out_429_never_resends_a_refused_configure_and_times_readiness(server, tmp_path):
