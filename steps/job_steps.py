@@ -136,19 +136,7 @@ def crash_pod(context):
 
 @when("I start {count:d} multichannel jobs one after another and cancel each of them")
 def burst_and_cancel(context, count):
-    suite, state = context.suite, context.state
-    started = []
-    for i in range(count):
-        first = 1 + 10 * i
-        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
-        expect(response, has_status(200))
-        started.append(state.job_id)
-    notes = notes_of(state, jobs.JobNotes)
-    for job_id in started:
-        response = suite.focus.send_cancel(job_id)
-        state.remember(response)
-        expect(response, has_status(200))
-        notes.cancelled.append(job_id)
+    jobs.start_and_cancel(context.suite, context.state, count)
 
 
 @then("no resource of any of those jobs remains after the cleanup timeout")

@@ -20,7 +20,7 @@ from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import RetryPolicy
 from focus_support import run_ledger
 from focus_support.scenarios import notes_of
-from focus_support.scenarios.common import register_job_from, require_namespace_to_itself
+from focus_support.scenarios.common import adopt_stray_jobs, register_job_from, require_namespace_to_itself
 from focus_support.scenarios.jobs import orchestration_snapshot
 from focus_support.matchers import has_status
 from focus_support.verdict import expect
@@ -264,6 +264,14 @@ def new_orchestration(suite: SuiteContext, state: ScenarioState) -> list[str]:
     if before is None:
         raise RuntimeError("no orchestration snapshot was taken before the request (suite bug)")
     return run_ledger.unexplained(orchestration_snapshot(suite) - before, own=suite.jobs.run_jobs)
+
+
+def adopt_new_orchestration(suite: SuiteContext, state: ScenarioState) -> list[str]:
+    """What ``new_orchestration`` finds, with every job among it registered for cleanup (they are the
+    run's: unshared only); the step then expects none."""
+    created = new_orchestration(suite, state)
+    adopt_stray_jobs(suite, state, created)
+    return created
 
 
 def send_rejectable(suite: SuiteContext, state: ScenarioState, body: dict[str, Any]) -> Any:

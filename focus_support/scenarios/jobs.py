@@ -15,10 +15,13 @@ import requests
 
 from focus_support.clients import describe_response
 from focus_support.k8s.resources import job_names
-from focus_support.matchers import resource_kinds
+from focus_support.matchers import has_status, resource_kinds
+from focus_support.scenarios import notes_of
+from focus_support.verdict import expect
 from focus_support.verdict.findings import Finding, fail, status_kind
 from focus_support.waiting import ProductTimeoutError, wait_for_product
 from focus_support.context import SuiteContext
+from focus_support.scenario_state import ScenarioState
 
 
 @dataclass
@@ -28,6 +31,26 @@ class JobNotes:
     ended_job_id: str | None = None
     cancelled: list[str] = field(default_factory=list)
     configured: dict[str, Any] = field(default_factory=dict)  # the configure response body, as sent on the wire
+
+
+def start_and_cancel(suite: SuiteContext, state: ScenarioState, count: int) -> list[str]:
+    """Start ``count`` multichannel jobs one after another (channels 1-10, 11-20, ...), each accepted,
+    then cancel each, each confirmed with 200; the cancelled ids are kept in the notes and returned."""
+    from focus_support.scenarios import configuration as cfg  # configuration builds on this module
+
+    started = []
+    for i in range(count):
+        first = 1 + 10 * i
+        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
+        expect(response, has_status(200))
+        started.append(state.job_id)
+    notes = notes_of(state, JobNotes)
+    for job_id in started:
+        response = suite.focus.send_cancel(job_id)
+        state.remember(response)
+        expect(response, has_status(200))
+        notes.cancelled.append(job_id)
+    return started
 
 
 INVALID_JOB = "Invalid job_id"

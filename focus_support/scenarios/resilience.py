@@ -183,6 +183,7 @@ def lost_confirmed(probe: DurableQueueProbe, timeout_s: float, interval_s: float
 
 
 # --- scenario flow ---------------------------------------------------------------------------------
+HISTORIC_REFUSAL_LIMIT_S = 5.0  # contract section 11: historic configure while MongoDB is down -> 503 within 5 s
 RESTART_TIMEOUT_S = 90.0  # an infrastructure bound: waits end as soon as the component is ready
 
 
