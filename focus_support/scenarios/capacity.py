@@ -22,20 +22,21 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from focus_support.context import SuiteContext
-from focus_support.scenario_state import ScenarioState
 
 from focus_support.clients import FocusClient
 from focus_support.config import Environment
+from focus_support.context import SuiteContext
 from focus_support.errors import InfraTimeoutError, ThrottledError
 from focus_support.models import ViewType, build_configure_request
 from focus_support.rate_limiter import RateLimiter
 from focus_support.exchanges import Recorder
 from focus_support.retry import RetryPolicy
+from focus_support.scenarios.alert_load import PushLoad
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios.capacity_figures import StepFigures, percentile
 from focus_support.scenarios.common import register_job_from
 from focus_support.streaming import StreamWatch, stream_target
-from focus_support.waiting import wait_for_product
+from focus_support.waiting import ProductTimeoutError, wait_for_product
 
 POLL_INTERVAL_S = 0.05
 MAX_WAITS_PER_CONFIGURE = 10   # 429s waited out for one configure before it counts as refused
@@ -324,3 +325,30 @@ def leftovers(suite: SuiteContext, job_ids: list[str]) -> dict[str, list[str]]:
         if match and match.group(1) in wanted:
             found[match.group(1)].append(f"queue/{queue}")
     return dict(found)
+
+
+def leftovers_after(suite: SuiteContext, job_ids: list[str], timeout_s: float) -> dict[str, list[str]] | None:
+    """Wait until no resource of the jobs is left: None once everything went, else what the last look
+    still saw (job id -> names) when ``timeout_s`` passed."""
+    left: dict[str, list[str]] = {}
+
+    def nothing_left() -> bool:
+        left.clear()
+        left.update(leftovers(suite, job_ids))
+        return not left
+
+    try:
+        wait_for_product(nothing_left, timeout_s, 0.3, describe=f"every resource of {len(job_ids)} jobs to go")
+    except ProductTimeoutError:
+        return dict(left)
+    return None
+
+
+@dataclass
+class CapacityNotes:
+    """What the capacity steps of one scenario hand each other."""
+
+    ramp: Ramp | None = None
+    load: PushLoad | None = None
+    reports: Any = None
+    pushed_ids: list[str] = field(default_factory=list)
