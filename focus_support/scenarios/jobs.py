@@ -14,14 +14,14 @@ from typing import Any
 import requests
 
 from focus_support.clients import describe_response
+from focus_support.context import SuiteContext
 from focus_support.k8s.resources import job_names
 from focus_support.matchers import has_status, resource_kinds
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 from focus_support.verdict import expect
 from focus_support.verdict.findings import Finding, fail, status_kind
 from focus_support.waiting import ProductTimeoutError, wait_for_product
-from focus_support.context import SuiteContext
-from focus_support.scenario_state import ScenarioState
 
 
 @dataclass
@@ -31,6 +31,19 @@ class JobNotes:
     ended_job_id: str | None = None
     cancelled: list[str] = field(default_factory=list)
     configured: dict[str, Any] = field(default_factory=dict)  # the configure response body, as sent on the wire
+
+
+def start_ready_job(suite: SuiteContext, state: ScenarioState, view: str,
+                    channels: tuple[int, int] | None = None) -> str:
+    """Configure a job of the view (its default range unless given), require acceptance, keep its
+    configure body in the notes and wait until it is ready; returns its id."""
+    from focus_support.scenarios import configuration as cfg  # configuration builds on this module
+
+    response = cfg.send_configure_body(suite, state, cfg.valid_payload(view, channels))
+    expect(response, has_status(200))
+    notes_of(state, JobNotes).configured = response.json()
+    wait_until_ready(suite, state.job_id)
+    return state.job_id
 
 
 def start_and_cancel(suite: SuiteContext, state: ScenarioState, count: int) -> list[str]:
