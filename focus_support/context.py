@@ -13,12 +13,12 @@ from focus_support.cleanup import CleanupReport, JobTracker
 from focus_support.clients import FocusClient, WebAppClient
 from focus_support.config import Environment, load_environment
 from focus_support.errors import CleanupError
+from focus_support.exchanges import Recorder
 from focus_support.k8s import KubernetesManager
 from focus_support.mongo import MongoDBManager
 from focus_support.preflight import PreflightReport, run_preflight
 from focus_support.rabbit import Consumer, Publisher, RabbitManagement, listen_to_prisma
 from focus_support.rate_limiter import RateLimiter
-from focus_support.exchanges import Recorder
 from focus_support.scenario_state import ScenarioState
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 import requests
 
 from focus_support.cleanup import CleanupReport, CleanupStack
-from focus_support.models import ConfigureRequest, ConfigureResponse, LiveMetadata
 from focus_support.exchanges import Exchange
+from focus_support.models import ConfigureRequest, ConfigureResponse, LiveMetadata
 
 
 @dataclass

@@ -8,8 +8,8 @@ from focus_support.clients import describe_response
 from focus_support.matchers import has_status
 from focus_support.retry import NO_RETRY
 from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
-from focus_support.scenarios.metadata import wire_kind
 from focus_support.scenarios.common import has_namespace_to_itself, register_job_from
+from focus_support.scenarios.metadata import wire_kind
 from focus_support.verdict import expect, fail
 
 

@@ -10,8 +10,8 @@ from focus_support.calculations import (
 )
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status
-from focus_support.scenarios import configuration as cfg, notes_of
 from focus_support.reporting.observations import observe
+from focus_support.scenarios import configuration as cfg, notes_of
 from focus_support.verdict import expect, fail
 
 register_type(SpecView=cfg.view_name)

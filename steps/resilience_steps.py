@@ -11,8 +11,8 @@ from focus_support.scenarios.alerts import AlertNotes
 from focus_support.scenarios.common import has_namespace_to_itself
 from focus_support.scenarios.recordings import RecordingNotes
 from focus_support.scenarios.resilience import ResilienceNotes
-from focus_support.waiting import wait_for_product
 from focus_support.verdict import expect
+from focus_support.waiting import wait_for_product
 
 
 def _timings(context):

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from focus_support.rate_limiter import RateLimiter
-from focus_support.exchanges import Recorder
-from focus_support.retry import NO_RETRY, parse_retry_after
-from focus_support.scenarios import alerts
 from focus_support.context import SuiteContext
+from focus_support.exchanges import Recorder
+from focus_support.rate_limiter import RateLimiter
+from focus_support.retry import NO_RETRY, parse_retry_after
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios import alerts
 
 ACCEPTED, THROTTLED = 201, 429
 OVERRUN_S = 10.0   # the loop stops this long after its planned end even if pushes are slow

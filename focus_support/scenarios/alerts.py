@@ -18,12 +18,12 @@ from typing import Any
 
 from focus_support.clients import describe_response
 from focus_support.config import Timings
+from focus_support.context import SuiteContext
 from focus_support.errors import InfrastructureError, MisconfiguredError
 from focus_support.models import ALERT_ROUTING_KEY, AlertClass, Severity
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 from focus_support.verdict import fail
-from focus_support.context import SuiteContext
-from focus_support.scenario_state import ScenarioState
 
 ALERT_EXCHANGE = "prisma"
 REPORT_ROUTING_KEY = ALERT_ROUTING_KEY

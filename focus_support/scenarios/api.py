@@ -16,8 +16,8 @@ import requests
 from focus_support.config.models import RateLimitExpectation
 from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import NO_RETRY, parse_retry_after
-from focus_support.scenarios import notes_of
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios import notes_of
 
 THROTTLED = 429
 # A body the server rejects: it costs a token (the limit counts requests) but never starts a job.

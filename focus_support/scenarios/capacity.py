@@ -27,12 +27,12 @@ from focus_support.clients import FocusClient
 from focus_support.config import Environment
 from focus_support.context import SuiteContext
 from focus_support.errors import InfraTimeoutError, ThrottledError
+from focus_support.exchanges import Recorder
 from focus_support.models import ViewType, build_configure_request
 from focus_support.rate_limiter import RateLimiter
-from focus_support.exchanges import Recorder
 from focus_support.retry import RetryPolicy
-from focus_support.scenarios.alert_load import PushLoad
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios.alert_load import PushLoad
 from focus_support.scenarios.capacity_figures import StepFigures, percentile
 from focus_support.scenarios.common import register_job_from
 from focus_support.streaming import StreamWatch, stream_target

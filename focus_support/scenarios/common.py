@@ -5,11 +5,11 @@ import re
 from typing import Any
 
 from focus_support.clients import describe_response
+from focus_support.context import SuiteContext
 from focus_support.errors import MisconfiguredError, UnexpectedResponseError
 from focus_support.models import LiveMetadata
-from focus_support.scenarios.metadata import require_fibre
-from focus_support.context import SuiteContext
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios.metadata import require_fibre
 
 
 def fibre_precondition(suite: SuiteContext) -> str | None:

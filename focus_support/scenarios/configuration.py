@@ -15,14 +15,14 @@ from typing import Any
 
 import requests
 
+from focus_support import run_ledger
 from focus_support.clients import expect_json, is_waiting_for_fibre
 from focus_support.errors import PreconditionNotMetError
+from focus_support.matchers import has_status
 from focus_support.retry import RetryPolicy
-from focus_support import run_ledger
 from focus_support.scenarios import notes_of
 from focus_support.scenarios.common import adopt_stray_jobs, register_job_from, require_namespace_to_itself
 from focus_support.scenarios.jobs import orchestration_snapshot
-from focus_support.matchers import has_status
 from focus_support.verdict import expect
 from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
                                    build_configure_request)

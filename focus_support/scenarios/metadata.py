@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from focus_support.clients import describe_response
+from focus_support.context import SuiteContext
 from focus_support.errors import PreconditionNotMetError, UnexpectedResponseError
 from focus_support.models import LIVE_METADATA_FIELDS, LiveMetadata
 from focus_support.models.focus import WAITING_FOR_FIBRE
-from focus_support.scenarios import notes_of
-from focus_support.context import SuiteContext
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios import notes_of
 
 REQUIRED_FIELDS = LIVE_METADATA_FIELDS
 NOT_IN_CONTRACT = ("dy",)  # the fibre is one-dimensional; open question of contract section 14

@@ -15,11 +15,11 @@ from typing import Any
 
 from pymongo.database import Database
 
+from focus_support.context import SuiteContext
 from focus_support.errors import PreconditionNotMetError
 from focus_support.mongo import locate_recordings_collections
-from focus_support.scenarios import notes_of
-from focus_support.context import SuiteContext
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios import notes_of
 
 UNRECOGNIZED_MARK = "unrecognized_recordings"
 

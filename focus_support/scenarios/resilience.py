@@ -17,15 +17,15 @@ import pika
 import pika.exceptions
 from pymongo.errors import PyMongoError
 
+from focus_support.context import SuiteContext
 from focus_support.errors import InfrastructureError
 from focus_support.k8s import KubernetesManager
 from focus_support.rabbit import Publisher, RabbitManagement, connection_parameters
 from focus_support.retry import NO_RETRY
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 from focus_support.scenarios.common import register_job_from
 from focus_support.waiting import wait_for_infra
-from focus_support.context import SuiteContext
-from focus_support.scenario_state import ScenarioState
 
 # --- component outages ----------------------------------------------------------------------------
 @dataclass

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from focus_support.context import SuiteContext
 from focus_support.models import ConfigureResponse
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import configuration as cfg, jobs, notes_of
 from focus_support.streaming import Frame, StreamWatch, checks, stream_target
 from focus_support.streaming.pictures import attach_stream, frame_table
 from focus_support.verdict.findings import fail
-from focus_support.context import SuiteContext
-from focus_support.scenario_state import ScenarioState
 
 FEW_ROWS = 5          # "a few rows": enough to see indices, timestamps and payloads move on
 FRAMES = 3            # the product's own client accepts a stream after 3 frames (contract 16)
