@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_sandbox.stack import running_stack
 from focus_support.streaming import StreamWatch, stream_target
 

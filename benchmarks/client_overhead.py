@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from focus_support.clients import FocusClient  # noqa: E402
 from focus_support.config import load_environment  # noqa: E402
-from focus_support.recording import Recorder  # noqa: E402
+from focus_support.exchanges import Recorder  # noqa: E402
 
 TARGET = 0.10
 

@@ -20,7 +20,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from focus_sandbox.server import testing as t  # noqa: E402
+from focus_sandbox import testing as t  # noqa: E402
 from focus_sandbox.settings import RateLimit  # noqa: E402
 
 BODY = {"view_type": "0", "channels": {"min": 1, "max": 8}, "displayInfo": {"height": 768},

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from focus_support import fixtures
-from focus_support.config.loader import sandbox_runtime_path
+from focus_support.config.loader import sandbox_runtime_path, selected_environment
 from focus_support.context import SuiteContext
 from focus_support.errors import CleanupError, MisconfiguredError
 from focus_support.reporting import collectors, evidence, hooks as report_hooks, run_info
@@ -23,8 +23,8 @@ from focus_support.selfcheck import run_self_checks
 
 
 def _selected_environment(context: Any) -> str:
-    """``-D env=`` wins over ``FOCUS_ENV``; ``local`` (the sandbox) is the default."""
-    return context.config.userdata.get("env") or os.environ.get("FOCUS_ENV") or "local"
+    """The environment of this run: ``-D env=`` or, by the loader's one rule, ``FOCUS_ENV`` or ``local``."""
+    return selected_environment(context.config.userdata.get("env"))
 
 
 def _sandbox_identity(env_name: str) -> tuple[str | None, list[str] | None]:

@@ -105,7 +105,15 @@ def expected_configure(request: ConfigureRequest, live: LiveMetadata | float) ->
 
 # --- what every source agrees on about a frequency axis (contract 9) ------------------------------
 AXIS_TOLERANCE_HZ = 2e-3  # recorded answers round bins to 3 decimals (7.797, 15.594, ...)
+BIN_TOLERANCE_HZ = 1e-6  # bins are exact multiples of prr/nfft; only float rounding may differ
 WHOLE_FACTOR_TOLERANCE = 0.01
+
+
+def gaps_off_spacing(freqs: list[float], spacing_hz: float) -> tuple[list[float], list[tuple[int, float]]]:
+    """The gaps between neighbouring bins, and those (index, gap) further than ``BIN_TOLERANCE_HZ``
+    from ``spacing_hz``."""
+    gaps = [b - a for a, b in zip(freqs, freqs[1:])]
+    return gaps, [(i, g) for i, g in enumerate(gaps) if abs(g - spacing_hz) > BIN_TOLERANCE_HZ]
 
 
 def axis_problems(freqs: list[float], low: float, high: float) -> dict[str, str]:

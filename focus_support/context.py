@@ -1,7 +1,8 @@
 """``SuiteContext``: one per run, built from an ``Environment``, with lazily created clients.
 
 The behave hooks hold one; steps reach clients through it and keep per-scenario data in a
-``ScenarioState``. Nothing here is global, so two contexts (e.g. two tests) never share state.
+``ScenarioState``. Per-scenario work (sending, registering the jobs a request started) lives in
+``focus_support.scenarios``. Nothing here is global, so two contexts (e.g. two tests) never share state.
 """
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from focus_support.cleanup import CleanupReport, JobTracker
 from focus_support.clients import FocusClient, WebAppClient
 from focus_support.config import Environment, load_environment
 from focus_support.errors import CleanupError
+from focus_support.exchanges import Recorder
 from focus_support.k8s import KubernetesManager
-from focus_support.models import ConfigureRequest, ConfigureResponse
 from focus_support.mongo import MongoDBManager
 from focus_support.preflight import PreflightReport, run_preflight
 from focus_support.rabbit import Consumer, Publisher, RabbitManagement, listen_to_prisma
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Recorder
 from focus_support.scenario_state import ScenarioState
 
 log = logging.getLogger(__name__)
@@ -133,34 +133,6 @@ class SuiteContext:
         """Fresh state for a scenario; starts a new exchange list."""
         self.recorder.reset()
         return ScenarioState(name=name, tags=list(tags or []))
-
-    def start_job(self, state: ScenarioState, request: ConfigureRequest) -> ConfigureResponse:
-        """Configure a job and register it for cleanup the moment its id is known."""
-        response = self.focus.send_configure(request)
-        state.remember(response, request.to_wire())
-        state.configure_request = request
-        self.register_job_from(state, response)
-        from focus_support.clients import expect_json, is_waiting_for_fibre
-        from focus_support.errors import PreconditionNotMetError
-
-        if is_waiting_for_fibre(response):
-            raise PreconditionNotMetError("Focus Server is waiting for fibre")
-        state.configure_response = expect_json(response, ConfigureResponse)
-        return state.configure_response
-
-    def register_job_from(self, state: ScenarioState, response: Any) -> str | None:
-        """If a response created a job (a ``job_id`` in its body), register it; returns the id."""
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        job_id = body.get("job_id") if isinstance(body, dict) else None
-        if isinstance(job_id, str) and job_id:
-            self.jobs.register(job_id)
-            if job_id not in state.created_job_ids:
-                state.created_job_ids.append(job_id)
-            return job_id
-        return None
 
     def finish_scenario(self, state: ScenarioState, confirm_jobs_gone: bool = True) -> CleanupReport:
         """Undo the scenario (its cleanup stack, then its jobs) even after a failure; collect exchanges.

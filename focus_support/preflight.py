@@ -17,7 +17,7 @@ from typing import Any
 from focus_support.errors import (
     InfrastructureError, MisconfiguredError, PreconditionNotMetError, UnexpectedResponseError, UnreachableError,
 )
-from focus_support.recording import redact_text
+from focus_support.exchanges import redact_text
 
 
 class Status(str, Enum):

@@ -7,8 +7,8 @@ from typing import Any
 import requests
 
 from focus_support.cleanup import CleanupReport, CleanupStack
+from focus_support.exchanges import Exchange
 from focus_support.models import ConfigureRequest, ConfigureResponse, LiveMetadata
-from focus_support.recording import Exchange
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ScenarioState:
     listener: Any = None
     exchanges: list[Exchange] = field(default_factory=list)
     cleanup_report: CleanupReport | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)  # each area's typed notes: scenarios.notes_of
 
     def remember(self, response: requests.Response, body: Any = None) -> requests.Response:
         """Keep a response as the latest one (and the body sent for it); returns it for chaining."""

@@ -21,7 +21,7 @@ REPORTS = REPO / "reports"
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """Our own options; everything else is passed to behave untouched."""
     parser = argparse.ArgumentParser(prog="make acceptance", description=__doc__)
-    parser.add_argument("--env", default=os.environ.get("FOCUS_ENV", "local"))
+    parser.add_argument("--env", default=None, help="environment (default: FOCUS_ENV, else local)")
     parser.add_argument("--profile", default=os.environ.get("FOCUS_SANDBOX_PROFILE", "spec"))
     parser.add_argument("--defect", action="append", default=[], help="sandbox defect switch")
     parser.add_argument("--tags", default="", help="behave tag expression")
@@ -85,6 +85,9 @@ def run_planned(args: argparse.Namespace, behave_args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     args, behave_args = parse_args(argv)
+    from focus_support.config.loader import selected_environment
+
+    args.env = selected_environment(args.env)
     envs = known_environments()
     if args.env not in envs:
         print(f"Unknown environment '{args.env}'. Known environments: {', '.join(envs)}", file=sys.stderr)

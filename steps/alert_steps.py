@@ -1,9 +1,8 @@
 """Steps of features/alerts: pushing alerts to the Prisma Web App and watching their reports."""
 from behave import given, then, when
-from hamcrest import described_as, empty, equal_to, has_entries, none, not_none
+from hamcrest import any_of, described_as, empty, equal_to, has_entries, has_items, none, not_none
 
 from focus_support.clients.web_app import ACCESS_COOKIE
-
 from focus_support.matchers import has_status, names_field
 from focus_support.scenarios import alerts, notes_of
 from focus_support.scenarios.alerts import AlertNotes
@@ -101,8 +100,7 @@ def step_unauthenticated(context):
 @when("I ask to delete that alert")
 def step_delete_pushed(context):
     notes = notes_of(context.state, AlertNotes)
-    ids = list((notes.pushed or {}).get("alertIds") or [])
-    context.state.remember(notes.client.send_delete_alerts(ids))
+    context.state.remember(notes.client.send_delete_alerts(alerts.pushed_ids(context.state)))
 
 
 @then("the deletion is refused as unauthenticated")
@@ -150,3 +148,42 @@ def step_raw_delete(context, ids):
 def step_delete_rejected(context, field):
     expect(context.state.response, has_status(400))
     expect(context.state.response, names_field(field))
+
+
+# --- who may delete alerts (contract section 6) -------------------------------------------------------
+@given("a valid alert has been pushed")
+def alert_pushed(context):
+    expect(alerts.push_valid_alert(context.suite, context.state), has_status(201))
+
+
+@when("a user without delete permission asks to delete that alert")
+def viewer_deletes(context):
+    state = context.state
+    client = alerts.viewer_client(context.suite, state)
+    state.remember(client.send_delete_alerts(alerts.pushed_ids(state)))
+
+
+@then("the deletion is refused as forbidden")
+def deletion_forbidden(context):
+    expect(context.state.response, has_status(403))
+
+
+@then("the alert is still listed")
+def alert_still_listed(context):
+    ids = alerts.pushed_ids(context.state)
+    expect(alerts.listed_ids(context.suite), has_items(*ids),
+                f"alerts listed by the Web App after a forbidden deletion of {ids}")
+
+
+@when("a user with delete permission asks to delete that alert")
+def permitted_user_deletes(context):
+    state = context.state
+    state.remember(context.suite.web_app.send_delete_alerts(alerts.pushed_ids(state)))
+
+
+@then("the alert is deleted and no longer listed")
+def alert_deleted(context):
+    ids = alerts.pushed_ids(context.state)
+    expect(context.state.response, any_of(has_status(200), has_status(204)))
+    listed = alerts.listed_ids(context.suite)
+    expect(sorted(set(ids) & listed), described_as(f"none of the deleted alerts {ids} still listed", empty()))

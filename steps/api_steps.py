@@ -8,8 +8,8 @@ from focus_support.clients import describe_response
 from focus_support.matchers import has_status
 from focus_support.retry import NO_RETRY
 from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
+from focus_support.scenarios.common import has_namespace_to_itself, register_job_from
 from focus_support.scenarios.metadata import wire_kind
-from focus_support.scenarios.common import has_namespace_to_itself
 from focus_support.verdict import expect, fail
 
 
@@ -86,7 +86,7 @@ def send_burst(context):
 
     def keep(response):
         state.remember(response)
-        suite.register_job_from(state, response)  # accepted ones started jobs: clean them up
+        register_job_from(suite, state, response)  # accepted ones started jobs: clean them up
         _remember_throttle(context, response)
 
     notes.burst = api.burst_until_throttled(suite.focus, cfg.valid_payload("multichannel", (1, 10)), notes.limit, keep)

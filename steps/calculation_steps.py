@@ -5,16 +5,16 @@ from behave import given, register_type, then, when
 from hamcrest import close_to, contains_exactly, empty, equal_to, not_none
 
 from focus_support.calculations import (
-    axis_problems, expected_configure, frequency_resolution, is_whole_factor, spacing_factor,
+    BIN_TOLERANCE_HZ, axis_problems, expected_configure, frequency_resolution, gaps_off_spacing, is_whole_factor,
+    spacing_factor,
 )
 from focus_support.clients import describe_response
 from focus_support.matchers import has_status
-from focus_support.scenarios import configuration as cfg, notes_of
 from focus_support.reporting.observations import observe
+from focus_support.scenarios import configuration as cfg, notes_of
 from focus_support.verdict import expect, fail
 
 register_type(SpecView=cfg.view_name)
-TOLERANCE_HZ = 1e-6  # bins are exact multiples of prr/nfft; only float rounding may differ
 
 
 def _job(context):
@@ -66,8 +66,7 @@ def bins_spaced(context, nfft):
     step = frequency_resolution(prr, nfft)
     freqs = job.frequencies_list
     assert len(freqs) >= 2, f"need at least two frequency bins to see their spacing, got {freqs}\n{_where(context)}"
-    gaps = [b - a for a, b in zip(freqs, freqs[1:])]
-    wrong = [(i, g) for i, g in enumerate(gaps) if abs(g - step) > TOLERANCE_HZ]
+    gaps, wrong = gaps_off_spacing(freqs, step)
     if wrong:
         factor = spacing_factor(freqs, prr, nfft)
         raise fail(f"expected bins spaced by prr/nfft = {prr:g}/{nfft} = {step:g} Hz (live prr), "
@@ -115,7 +114,7 @@ def bin_count_matches(context):
 @then("the job's frequencies are exactly the FFT bins of the live pulse rate between {low:d} and {high:d} Hz")
 def exact_bins(context, low, high):
     job, expected = _job(context), _expected(context)
-    expect(job.frequencies_list, contains_exactly(*[close_to(f, TOLERANCE_HZ) for f in expected.frequencies_list]),
+    expect(job.frequencies_list, contains_exactly(*[close_to(f, BIN_TOLERANCE_HZ) for f in expected.frequencies_list]),
                 f"the {expected.frequencies_amount} bins k·{expected.prr:g}/nfft inside {low}-{high} Hz "
                 f"(live prr {expected.prr:g}) in job {job.job_id}'s frequencies_list "
                 f"({len(job.frequencies_list)} bins)")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from behave import given, then, when
@@ -11,23 +10,12 @@ from focus_support.matchers import resource_kinds, response_kind
 from focus_support.reporting import evidence
 from focus_support.scenarios import alert_load, alerts, capacity, capacity_figures as figures, notes_of
 from focus_support.verdict import fail
-from focus_support.waiting import ProductTimeoutError, wait_for_product
 
 SHOWN = 8  # failing jobs or pushes quoted in a failure message
 
 
-@dataclass
-class CapacityNotes:
-    """What the capacity steps of one scenario hand each other."""
-
-    ramp: capacity.Ramp | None = None
-    load: alert_load.PushLoad | None = None
-    reports: Any = None
-    pushed_ids: list[str] = field(default_factory=list)
-
-
-def _notes(context) -> CapacityNotes:
-    return notes_of(context.state, CapacityNotes)
+def _notes(context) -> capacity.CapacityNotes:
+    return notes_of(context.state, capacity.CapacityNotes)
 
 
 def _ramp(context) -> capacity.Ramp:
@@ -113,20 +101,12 @@ def step_cancel_all(context):
 def step_all_gone(context):
     suite, ramp = context.suite, _ramp(context)
     timeout = suite.environment.timings.cleanup_timeout_s
-    left: dict[str, list[str]] = {}
-
-    def nothing_left() -> bool:
-        left.clear()
-        left.update(capacity.leftovers(suite, ramp.job_ids()))
-        return not left
-
-    try:
-        wait_for_product(nothing_left, timeout, 0.3, describe=f"every resource of the {ramp.jobs}-job step to go")
-    except ProductTimeoutError:
+    left = capacity.leftovers_after(suite, ramp.job_ids(), timeout)
+    if left is not None:
         lines = [f"job {job_id}: {', '.join(names)}" for job_id, names in sorted(left.items())]
         raise fail(f"expected every resource of {len(ramp.job_ids())} cancelled jobs gone within {timeout:g} s; "
                    f"seen {len(left)} job(s) with resources left\nwhere:{_quoted(lines)}", "job.resources", "gone",
-                   resource_kinds(name for names in left.values() for name in names)) from None
+                   resource_kinds(name for names in left.values() for name in names))
 
 
 @when("a signed-in operator pushes {rate:d} alerts a second for {seconds:d} seconds, each with its own alert id")

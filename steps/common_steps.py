@@ -8,7 +8,7 @@ from focus_support.clients import describe_response
 from focus_support.matchers import has_status, is_job_id, is_rejection, names_field
 from focus_support.models import ViewType
 from focus_support.scenarios import configuration as cfg
-from focus_support.scenarios.common import fibre_precondition, adopt_stray_jobs, has_namespace_to_itself, job_id_in, require_live_fibre
+from focus_support.scenarios.common import fibre_precondition, has_namespace_to_itself, job_id_in, require_live_fibre
 from focus_support.scenarios.jobs import wait_until_ready
 from focus_support.verdict import expect
 
@@ -48,8 +48,7 @@ def nothing_orchestrated(context):
                 f"no job id in the answer to the rejected request\n{describe_response(state.response)}")
     if not has_namespace_to_itself(suite):
         return  # shared: other clients' jobs come and go, so the namespace proves nothing either way
-    created = cfg.new_orchestration(suite, state)
-    adopt_stray_jobs(suite, state, created)
+    created = cfg.adopt_new_orchestration(suite, state)
     expect(created, is_(empty()),
                 f"no new job, pod, service or queue after the rejected request\n"
                 f"{describe_response(state.response)}")

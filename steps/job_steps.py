@@ -14,25 +14,14 @@ def _timings(context):
     return context.suite.environment.timings
 
 
-def _start_ready_job(context, first: int | None, last: int | None, view: str = "multichannel") -> str:
-    """Configure a job of the view (its default range unless given), require acceptance, wait until ready."""
-    suite, state = context.suite, context.state
-    channels = (first, last) if first is not None else None
-    response = cfg.send_configure_body(suite, state, cfg.valid_payload(view, channels))
-    expect(response, has_status(200))
-    notes_of(state, jobs.JobNotes).configured = response.json()
-    jobs.wait_until_ready(suite, state.job_id)
-    return state.job_id
-
-
 @given("a multichannel job of channels {first:d} to {last:d} is running")
 def running_job(context, first, last):
-    _start_ready_job(context, first, last)
+    jobs.start_ready_job(context.suite, context.state, "multichannel", (first, last))
 
 
 @given("a {view:SpecView} job is running")
 def running_job_of_view(context, view):
-    _start_ready_job(context, None, None, view)
+    jobs.start_ready_job(context.suite, context.state, view)
 
 
 @when("I configure a {view:SpecView} view")
@@ -48,7 +37,7 @@ def cancel_unknown_job(context):
 @given("a multichannel job of channels {first:d} to {last:d} was started and has ended")
 def ended_job(context, first, last):
     suite = context.suite
-    job_id = _start_ready_job(context, first, last)
+    job_id = jobs.start_ready_job(suite, context.state, "multichannel", (first, last))
     suite.jobs.cancel(job_id)  # the spec route, or direct deletion where the route is missing
     jobs.wait_until_metadata_refused(suite, job_id, _timings(context).cleanup_timeout_s)
     # "ended" includes its cluster objects: a server that reused the id would then fail on the id itself
@@ -136,19 +125,7 @@ def crash_pod(context):
 
 @when("I start {count:d} multichannel jobs one after another and cancel each of them")
 def burst_and_cancel(context, count):
-    suite, state = context.suite, context.state
-    started = []
-    for i in range(count):
-        first = 1 + 10 * i
-        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
-        expect(response, has_status(200))
-        started.append(state.job_id)
-    notes = notes_of(state, jobs.JobNotes)
-    for job_id in started:
-        response = suite.focus.send_cancel(job_id)
-        state.remember(response)
-        expect(response, has_status(200))
-        notes.cancelled.append(job_id)
+    jobs.start_and_cancel(context.suite, context.state, count)
 
 
 @then("no resource of any of those jobs remains after the cleanup timeout")

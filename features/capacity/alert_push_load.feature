@@ -1,4 +1,4 @@
-@area:capacity @issue:17 @load @serial @exclusive
+@issue:17 @load @serial @exclusive
 Feature: Alert pushes under sustained load
   The Prisma Web App was seen refusing alert pushes as "too many requests" under about 10 alerts a
   second. Refusing is allowed; losing or doubling an alert is not. Under a sustained rate every push

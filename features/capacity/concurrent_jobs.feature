@@ -1,4 +1,4 @@
-@area:capacity @issue:17 @load @serial @exclusive
+@issue:17 @load @serial @exclusive
 Feature: Concurrent live jobs
   Focus Server must carry at least 40 live jobs at once, and 50 is the target (the user interface
   opens up to 30 windows). The product team checks this in graduated steps of 10, 20, 30, 40 and 50

@@ -15,7 +15,7 @@ from focus_support.clients.source_address import new_session
 from focus_support.errors import UnexpectedResponseError, UnreachableError
 from focus_support.verdict.findings import Finding, ProductFailure
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Exchange, Recorder, redact_body, redact_headers
+from focus_support.exchanges import Exchange, Recorder, redact_body, redact_headers
 from focus_support.retry import RetryPolicy, call_with_retry
 
 M = TypeVar("M", bound=BaseModel)

@@ -7,18 +7,14 @@ suite runs; a test of the suite (tests/support/test_config.py) runs the same che
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from focus_support.config import Environment, known_environments, load_environment
-from focus_support.config.loader import DEFAULT_FILE, Selection
+from focus_support.config.loader import DEFAULT_FILE, Selection, references
 from focus_support.errors import MisconfiguredError
 
-# ${env:NAME} without a default: a secret or site value the operator must supply
-_REQUIRED_ENV = re.compile(r"\$\{env:([A-Za-z0-9_]+)\}")
-_SANDBOX_KEY = re.compile(r"\$\{sandbox:([A-Za-z0-9_.]+)(?::-[^}]*)?\}")
 _PLACEHOLDER = "1"  # parses as text, number or port alike, so only the file's structure is judged
 
 
@@ -76,8 +72,9 @@ def load_declared_environments(path: Path | None = None) -> DeclaredEnvironments
     text = file.read_text()
     result = DeclaredEnvironments(file=file)
     with tempfile.TemporaryDirectory(prefix="focus-env-check-") as home:
-        Path(home, "runtime.json").write_text(json.dumps(_placeholder_runtime(set(_SANDBOX_KEY.findall(text)))))
-        environ = {name: _PLACEHOLDER for name in _REQUIRED_ENV.findall(text)}
+        required_env, sandbox_keys = references(text)  # a secret or site value the operator must supply
+        Path(home, "runtime.json").write_text(json.dumps(_placeholder_runtime(sandbox_keys)))
+        environ = {name: _PLACEHOLDER for name in sorted(required_env)}
         environ["FOCUS_SANDBOX_HOME"] = home
         for name in known_environments(file):
             try:

@@ -27,14 +27,34 @@ DEFAULT_FILE = REPO_ROOT / "config" / "environments.yaml"
 _REF = re.compile(r"\$\{(env|sandbox):([A-Za-z0-9_.]+)(?::-([^}]*))?\}")
 
 
+def selected_environment(requested: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The one rule for which environment a run uses: the name asked for (``-D env=``) wins over
+    ``FOCUS_ENV``; ``local`` (the sandbox) is the default."""
+    environ = os.environ if environ is None else environ
+    return requested or environ.get("FOCUS_ENV") or "local"
+
+
 class Selection(BaseSettings):
-    """Which environment to load: ``FOCUS_ENV`` (overridden by ``-D env=...``), file and sandbox home."""
+    """The environments file and sandbox home (``FOCUS_*``); which environment: ``selected_environment``."""
 
     model_config = SettingsConfigDict(env_prefix="FOCUS_", extra="ignore")
 
-    env: str = "local"
     environments_file: Path | None = None
     sandbox_home: Path | None = None
+
+
+def references(text: str) -> tuple[set[str], set[str]]:
+    """What a text's ``${...}`` references need, read by the same grammar the loader resolves: the
+    environment variables it requires (``${env:NAME}`` without a default) and the sandbox keys it reads."""
+    required_env: set[str] = set()
+    sandbox_keys: set[str] = set()
+    for match in _REF.finditer(text):
+        source, name, default = match.groups()
+        if source == "sandbox":
+            sandbox_keys.add(name)
+        elif default is None:
+            required_env.add(name)
+    return required_env, sandbox_keys
 
 
 def sandbox_runtime_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -134,14 +154,12 @@ def load_environment(
     path: Path | str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Environment:
-    """Load and validate one environment; ``name`` (``-D env=``) wins over ``FOCUS_ENV``, default ``local``."""
+    """Load and validate one environment: the one ``selected_environment`` names for ``name``."""
     if environ is None:
         environ, selection = os.environ, Selection()
     else:  # an explicit mapping (tests) is the only source: the process environment must not leak in
-        selection = Selection(
-            env=environ.get("FOCUS_ENV", "local"), environments_file=environ.get("FOCUS_ENVIRONMENTS_FILE")
-        )
-    env_name = name or selection.env
+        selection = Selection(environments_file=environ.get("FOCUS_ENVIRONMENTS_FILE"))
+    env_name = selected_environment(name, environ)
     file = Path(path) if path else (selection.environments_file or DEFAULT_FILE)
     envs = _read_file(file)
     if env_name not in envs:

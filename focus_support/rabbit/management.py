@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from focus_support.clients.base import ServiceClient
 from focus_support.errors import InfrastructureError, MisconfiguredError
-from focus_support.recording import Recorder
+from focus_support.exchanges import Recorder
 from focus_support.retry import RetryPolicy
 
 

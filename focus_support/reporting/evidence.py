@@ -73,7 +73,7 @@ def _pretty(body: Any) -> str:
 
 
 def format_http_exchange(exchange: Any) -> tuple[str, str]:
-    """(title, text) of an HTTP exchange given as a recording.Exchange or a dict of its fields."""
+    """(title, text) of an HTTP exchange given as an exchanges.Exchange or a dict of its fields."""
     method, url = _field(exchange, "method", "?"), _field(exchange, "url", "?")
     status, error = _field(exchange, "status"), _field(exchange, "error")
     duration = _field(exchange, "duration_s") or 0.0
@@ -93,7 +93,7 @@ def format_http_exchange(exchange: Any) -> tuple[str, str]:
 
 
 def attach_http_exchange(exchange: Any) -> None:
-    """Attach one HTTP request/response; usable as a ``recording.Recorder`` listener."""
+    """Attach one HTTP request/response; usable as a ``exchanges.Recorder`` listener."""
     title, text = format_http_exchange(exchange)
     attach(title, text)
 

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from focus_support.context import SuiteContext
+from focus_support.exchanges import Recorder
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Recorder
 from focus_support.retry import NO_RETRY, parse_retry_after
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import alerts
 
 ACCEPTED, THROTTLED = 201, 429
@@ -64,7 +66,7 @@ class PushLoad:
                 f"{len(self.with_status(THROTTLED))} refused with 429, {len(self.unexpected())} other")
 
 
-def signed_in_client(suite: Any, state: Any) -> Any:
+def signed_in_client(suite: SuiteContext, state: ScenarioState) -> Any:
     """A Web App client of its own, signed in as the environment's user, whose exchanges are not
     attached one by one (closed at cleanup)."""
     client = suite.new_web_app()

@@ -18,8 +18,10 @@ from typing import Any
 
 from focus_support.clients import describe_response
 from focus_support.config import Timings
+from focus_support.context import SuiteContext
 from focus_support.errors import InfrastructureError, MisconfiguredError
 from focus_support.models import ALERT_ROUTING_KEY, AlertClass, Severity
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 from focus_support.verdict import fail
 
@@ -184,7 +186,7 @@ def quiet_window_s(timings: Timings) -> float:
     return min(2.0, max(0.5, timings.job_start_timeout_s / 5))
 
 
-def start_watching(suite: Any, state: Any) -> AlertNotes:
+def start_watching(suite: SuiteContext, state: ScenarioState) -> AlertNotes:
     """Bind a temporary queue to the report routing key *before* any push (closed at cleanup)."""
     notes = notes_of(state, AlertNotes)
     notes.shared = suite.environment.shared
@@ -194,7 +196,7 @@ def start_watching(suite: Any, state: Any) -> AlertNotes:
     return notes
 
 
-def sign_in(suite: Any, state: Any) -> None:
+def sign_in(suite: SuiteContext, state: ScenarioState) -> None:
     """Use the environment's signed-in Web App user for this scenario's pushes."""
     notes_of(state, AlertNotes).client = state.web_app = suite.web_app
 
@@ -204,7 +206,7 @@ CREDENTIALS = ("without signing in", "with an empty access token", "with a malfo
 MALFORMED_TOKEN = "not-a-session-token"
 
 
-def use_credential(suite: Any, state: Any, credential: str) -> Any:
+def use_credential(suite: SuiteContext, state: ScenarioState, credential: str) -> Any:
     """A Web App client presenting the named credential (closed at cleanup); it is this scenario's client.
 
     "the access token of a signed-out session": the environment's user signs in on a fresh session,
@@ -232,12 +234,12 @@ def use_credential(suite: Any, state: Any, credential: str) -> Any:
     return client
 
 
-def fibre_length_m(suite: Any) -> float:
+def fibre_length_m(suite: SuiteContext) -> float:
     """The live fibre's length in metres (the upper bound of ``dofM``)."""
     return suite.focus.live_metadata().fiber_length_meters
 
 
-def push(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+def push(suite: SuiteContext, state: ScenarioState, body: dict[str, Any]) -> Any:
     """Push a raw body; its ids are deleted at cleanup, whatever the answer (a bug may store it)."""
     notes = notes_of(state, AlertNotes)
     ids = [i for i in body.get("alertIds") or [] if isinstance(i, str)] if isinstance(body.get("alertIds"), list) else []
@@ -248,7 +250,7 @@ def push(suite: Any, state: Any, body: dict[str, Any]) -> Any:
     return notes.response
 
 
-def delete_alerts(suite: Any, alert_ids: list[str]) -> None:
+def delete_alerts(suite: SuiteContext, alert_ids: list[str]) -> None:
     """Delete alerts through the Web App as the signed-in user; raise when it refuses."""
     response = suite.web_app.send_delete_alerts(alert_ids)
     if response.status_code not in (200, 204):
@@ -285,7 +287,7 @@ SIGN_IN_ATTEMPTS = ("as the environment's user", "with a wrong password", "as a 
                     "without a password")
 
 
-def sign_in_attempt(suite: Any, state: Any, attempt: str) -> Any:
+def sign_in_attempt(suite: SuiteContext, state: ScenarioState, attempt: str) -> Any:
     """One login on a fresh client (closed at cleanup); the response, as answered."""
     if attempt not in SIGN_IN_ATTEMPTS:
         raise ValueError(f"unknown sign-in attempt {attempt!r}; known: {', '.join(SIGN_IN_ATTEMPTS)}")
@@ -307,7 +309,7 @@ def sign_in_attempt(suite: Any, state: Any, attempt: str) -> Any:
 UNKNOWN_SITE = "focus-suite-no-such-site"
 
 
-def push_to_unknown_site(suite: Any, state: Any) -> Any:
+def push_to_unknown_site(suite: SuiteContext, state: ScenarioState) -> Any:
     """Push a valid alert, as the signed-in user, to a site id the Web App does not serve (raw request)."""
     body = valid_alert(new_alert_ids(1))
     notes = notes_of(state, AlertNotes)
@@ -318,8 +320,37 @@ def push_to_unknown_site(suite: Any, state: Any) -> Any:
     return notes.response
 
 
-def send_raw_delete(suite: Any, state: Any, alert_ids: Any) -> Any:
+def send_raw_delete(suite: SuiteContext, state: ScenarioState, alert_ids: Any) -> Any:
     """A deletion as the signed-in user whose ``alertIds`` is a raw JSON value (never modelled client-side)."""
     client = suite.web_app
     body = {"alertIds": alert_ids}
     return state.remember(client.request("DELETE", f"{client.site_id}/api/alert/delete", json=body), body)
+
+
+# --- who may delete alerts (contract section 6) ------------------------------------------------
+def push_valid_alert(suite: SuiteContext, state: ScenarioState) -> Any:
+    """Push one valid alert as the signed-in user (its ids are deleted at cleanup); the response."""
+    sign_in(suite, state)
+    return push(suite, state, valid_alert(new_alert_ids(1)))
+
+
+def viewer_client(suite: SuiteContext, state: ScenarioState) -> Any:
+    """A Web App client signed in as the environment's user without delete permission (closed at cleanup)."""
+    viewer = suite.environment.web_app.viewer
+    if viewer is None:
+        raise MisconfiguredError(f"environment {suite.environment.name!r} declares no web_app.viewer user "
+                                 "(a user without delete permission)")
+    client = suite.new_web_app()
+    state.cleanup.register("close the viewer's Web App client", client.close)
+    client.login(viewer.username, viewer.password)
+    return client
+
+
+def pushed_ids(state: ScenarioState) -> list[str]:
+    """The alert ids of this scenario's last push."""
+    return list((notes_of(state, AlertNotes).pushed or {}).get("alertIds") or [])
+
+
+def listed_ids(suite: SuiteContext) -> set[str]:
+    """Ids of the alerts the Web App lists for the site (read as the signed-in user)."""
+    return {str(a.get("alertId")) for a in suite.web_app.list_alerts() if isinstance(a, dict)}

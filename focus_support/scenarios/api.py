@@ -16,6 +16,7 @@ import requests
 from focus_support.config.models import RateLimitExpectation
 from focus_support.errors import PreconditionNotMetError
 from focus_support.retry import NO_RETRY, parse_retry_after
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 
 THROTTLED = 429
@@ -176,17 +177,17 @@ class ThrottleNotes:
     last: requests.Response | None = None
 
 
-def remember_throttle(state: Any, response: requests.Response) -> None:
+def remember_throttle(state: ScenarioState, response: requests.Response) -> None:
     """Record a 429 as the scenario's latest throttled answer."""
     notes_of(state, ThrottleNotes).last = response
 
 
-def last_throttle(state: Any) -> requests.Response | None:
+def last_throttle(state: ScenarioState) -> requests.Response | None:
     """The scenario's latest 429, if any."""
     return notes_of(state, ThrottleNotes).last
 
 
-def recover(state: Any, expectation: RateLimitExpectation) -> float:
+def recover(state: ScenarioState, expectation: RateLimitExpectation) -> float:
     """After a scenario that was throttled, wait as the last 429 told, so the next one starts with tokens."""
     response = last_throttle(state)
     if response is None:

@@ -25,14 +25,18 @@ from typing import Any
 
 from focus_support.clients import FocusClient
 from focus_support.config import Environment
+from focus_support.context import SuiteContext
 from focus_support.errors import InfraTimeoutError, ThrottledError
+from focus_support.exchanges import Recorder
 from focus_support.models import ViewType, build_configure_request
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Recorder
 from focus_support.retry import RetryPolicy
+from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios.alert_load import PushLoad
 from focus_support.scenarios.capacity_figures import StepFigures, percentile
+from focus_support.scenarios.common import register_job_from
 from focus_support.streaming import StreamWatch, stream_target
-from focus_support.waiting import wait_for_product
+from focus_support.waiting import ProductTimeoutError, wait_for_product
 
 POLL_INTERVAL_S = 0.05
 MAX_WAITS_PER_CONFIGURE = 10   # 429s waited out for one configure before it counts as refused
@@ -161,7 +165,7 @@ class Ramp:
                            duration_s=self.duration_s)
 
 
-def quiet_focus_client(suite: Any, *, paced: bool = False) -> FocusClient:
+def quiet_focus_client(suite: SuiteContext, *, paced: bool = False) -> FocusClient:
     """A Focus client whose exchanges stay out of the report; ``paced`` adds the environment's rate
     limit on our side (when it names one) and waits out 429s as their Retry-After says."""
     limit = suite.environment.rate_limit
@@ -208,7 +212,8 @@ def _refusal(response: Any) -> str:
     return f"HTTP {response.status_code} {response.text[:200]}"
 
 
-def run_ramp(suite: Any, state: Any, jobs: int, *, clock: Callable[[], float] = time.monotonic) -> Ramp:
+def run_ramp(suite: SuiteContext, state: ScenarioState, jobs: int, *,
+             clock: Callable[[], float] = time.monotonic) -> Ramp:
     """Configure ``jobs`` live jobs at the server's pace, wait until each is ready and watched (or late).
 
     Clients and watches are closed by the scenario's cleanup; the jobs themselves are registered
@@ -249,7 +254,7 @@ def run_ramp(suite: Any, state: Any, jobs: int, *, clock: Callable[[], float] = 
     return ramp
 
 
-def _configure_once(suite: Any, state: Any, client: FocusClient, index: int,
+def _configure_once(suite: SuiteContext, state: ScenarioState, client: FocusClient, index: int,
                     clock: Callable[[], float]) -> JobOutcome:
     """One logical configure (429s waited out inside the client); its job is registered at once."""
     outcome = JobOutcome(index)
@@ -267,7 +272,7 @@ def _configure_once(suite: Any, state: Any, client: FocusClient, index: int,
     outcome.answered_at = clock()
     outcome.sent_at = outcome.answered_at - response.elapsed.total_seconds()
     outcome.status = response.status_code
-    job_id = suite.register_job_from(state, response) if response.status_code == 200 else None
+    job_id = register_job_from(suite, state, response) if response.status_code == 200 else None
     if job_id is None:
         outcome.refusal = _refusal(response)
         return outcome
@@ -306,7 +311,7 @@ def describe_refused_cancel(job_id: str, response: Any) -> str:
     return f"DELETE /job/{job_id} -> {_refusal(response)}"
 
 
-def leftovers(suite: Any, job_ids: list[str]) -> dict[str, list[str]]:
+def leftovers(suite: SuiteContext, job_ids: list[str]) -> dict[str, list[str]]:
     """Cluster objects and queues of the given jobs still present (one listing per kind, ours only)."""
     wanted = set(job_ids)
     found: dict[str, list[str]] = defaultdict(list)
@@ -320,3 +325,30 @@ def leftovers(suite: Any, job_ids: list[str]) -> dict[str, list[str]]:
         if match and match.group(1) in wanted:
             found[match.group(1)].append(f"queue/{queue}")
     return dict(found)
+
+
+def leftovers_after(suite: SuiteContext, job_ids: list[str], timeout_s: float) -> dict[str, list[str]] | None:
+    """Wait until no resource of the jobs is left: None once everything went, else what the last look
+    still saw (job id -> names) when ``timeout_s`` passed."""
+    left: dict[str, list[str]] = {}
+
+    def nothing_left() -> bool:
+        left.clear()
+        left.update(leftovers(suite, job_ids))
+        return not left
+
+    try:
+        wait_for_product(nothing_left, timeout_s, 0.3, describe=f"every resource of {len(job_ids)} jobs to go")
+    except ProductTimeoutError:
+        return dict(left)
+    return None
+
+
+@dataclass
+class CapacityNotes:
+    """What the capacity steps of one scenario hand each other."""
+
+    ramp: Ramp | None = None
+    load: PushLoad | None = None
+    reports: Any = None
+    pushed_ids: list[str] = field(default_factory=list)

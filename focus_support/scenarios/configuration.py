@@ -13,16 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from focus_support.errors import PreconditionNotMetError
-from focus_support.retry import RetryPolicy
+import requests
+
 from focus_support import run_ledger
-from focus_support.scenarios import notes_of
-from focus_support.scenarios.common import require_namespace_to_itself
-from focus_support.scenarios.jobs import orchestration_snapshot
+from focus_support.clients import expect_json, is_waiting_for_fibre
+from focus_support.errors import PreconditionNotMetError
 from focus_support.matchers import has_status
+from focus_support.retry import RetryPolicy
+from focus_support.scenarios import notes_of
+from focus_support.scenarios.common import adopt_stray_jobs, register_job_from, require_namespace_to_itself
+from focus_support.scenarios.jobs import orchestration_snapshot
 from focus_support.verdict import expect
 from focus_support.models import (ConfigureRequest, ConfigureResponse, LiveMetadata, ViewType,
                                    build_configure_request)
+from focus_support.context import SuiteContext
+from focus_support.scenario_state import ScenarioState
 
 VIEWS = {"multichannel": ViewType.MULTICHANNEL, "singlechannel": ViewType.SINGLECHANNEL,
          "waterfall": ViewType.WATERFALL}
@@ -234,9 +239,10 @@ class ConfigurationNotes:
     earlier_body: dict[str, Any] | None = None        # the first of two configured views
     earlier_job: ConfigureResponse | None = None
     before: frozenset[str] | None = None               # Focus job objects and queues before a request
+    sent_view_type: Any = None                         # the view_type as the read request sent it
 
 
-def take_orchestration_snapshot(suite: Any, state: Any) -> frozenset[str] | None:
+def take_orchestration_snapshot(suite: SuiteContext, state: ScenarioState) -> frozenset[str] | None:
     """Record every Focus job object and queue present now, to show later that nothing new appeared.
 
     Only where the run has the namespace to itself; on a shared environment other clients' jobs
@@ -248,7 +254,7 @@ def take_orchestration_snapshot(suite: Any, state: Any) -> frozenset[str] | None
     return snapshot
 
 
-def new_orchestration(suite: Any, state: Any) -> list[str]:
+def new_orchestration(suite: SuiteContext, state: ScenarioState) -> list[str]:
     """Job objects and queues present now that were not there at the last snapshot (unshared only),
     except those of jobs the run was told about: its earlier scenarios' (a janitor appearing late),
     its parallel workers' (``run_ledger``), an accepted request's of this scenario. What is left
@@ -260,13 +266,22 @@ def new_orchestration(suite: Any, state: Any) -> list[str]:
     return run_ledger.unexplained(orchestration_snapshot(suite) - before, own=suite.jobs.run_jobs)
 
 
-def send_rejectable(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+def adopt_new_orchestration(suite: SuiteContext, state: ScenarioState) -> list[str]:
+    """What ``new_orchestration`` finds, with every job among it registered for cleanup (they are the
+    run's: unshared only); the step then expects none."""
+    created = new_orchestration(suite, state)
+    adopt_stray_jobs(suite, state, created)
+    return created
+
+
+def send_rejectable(suite: SuiteContext, state: ScenarioState, body: dict[str, Any]) -> Any:
     """Snapshot what is orchestrated, then send a body the server may reject (raw, never modelled)."""
     take_orchestration_snapshot(suite, state)
     return send_configure_body(suite, state, body)
 
 
-def send_configure_body(suite: Any, state: Any, body: dict[str, Any], retry: RetryPolicy | None = None) -> Any:
+def send_configure_body(suite: SuiteContext, state: ScenarioState, body: dict[str, Any],
+                        retry: RetryPolicy | None = None) -> requests.Response:
     """Send a wire body as is, remember it, register any job it started.
 
     By default the client waits out a 429 as told (never replaying a processed request); pass
@@ -274,7 +289,7 @@ def send_configure_body(suite: Any, state: Any, body: dict[str, Any], retry: Ret
     """
     response = suite.focus.send_configure(body, retry=retry)
     state.remember(response, body)
-    suite.register_job_from(state, response)
+    register_job_from(suite, state, response)
     state.configure_response = None
     if response.status_code == 200:
         try:
@@ -284,7 +299,20 @@ def send_configure_body(suite: Any, state: Any, body: dict[str, Any], retry: Ret
     return response
 
 
-def changed_payload(suite: Any, state: Any, view: str, change: str,
+def configure_job(suite: SuiteContext, state: ScenarioState, request: ConfigureRequest) -> ConfigureResponse:
+    """Configure a job from a typed request that must be accepted; its job is registered the moment its
+    id is known, and a server waiting for fibre is a precondition error."""
+    response = suite.focus.send_configure(request)
+    state.remember(response, request.to_wire())
+    state.configure_request = request
+    register_job_from(suite, state, response)
+    if is_waiting_for_fibre(response):
+        raise PreconditionNotMetError("Focus Server is waiting for fibre")
+    state.configure_response = expect_json(response, ConfigureResponse)
+    return state.configure_response
+
+
+def changed_payload(suite: SuiteContext, state: ScenarioState, view: str, change: str,
                     channels: tuple[int, int] | None = None) -> dict[str, Any]:
     """A valid wire body for the view with the one change a Gherkin phrase names (live facts applied)."""
     return apply_change(valid_payload(view, channels), change, fibre_facts(suite, state))
@@ -295,14 +323,14 @@ def request_model(body: dict[str, Any]) -> ConfigureRequest:
     return ConfigureRequest.model_validate(body)
 
 
-def live_metadata(suite: Any, state: Any) -> LiveMetadata:
+def live_metadata(suite: SuiteContext, state: ScenarioState) -> LiveMetadata:
     """The live metadata of this scenario, read once (expected values need the live prr)."""
     if state.live_metadata is None:
         state.live_metadata = suite.focus.live_metadata()
     return state.live_metadata
 
 
-def fibre_facts(suite: Any, state: Any) -> FibreFacts:
+def fibre_facts(suite: SuiteContext, state: ScenarioState) -> FibreFacts:
     """The highest channel Focus Server offers and the live pulse rate, for edits that depend on them."""
     return FibreFacts(highest_channel=suite.focus.channels().highest_channel, prr=live_metadata(suite, state).prr)
 
@@ -313,7 +341,7 @@ HISTORIC_LENGTH_S = 60
 UNRECORDED_CANDIDATES = (946_684_800, 1_117_584_000, 1_267_401_600)
 
 
-def recorded_period(suite: Any, now_s: int | None = None) -> tuple[int, int]:
+def recorded_period(suite: SuiteContext, now_s: int | None = None) -> tuple[int, int]:
     """A short window inside the latest finished recording Focus Server lists for the last week."""
     now_s = int(time.time()) if now_s is None else now_s
     windows = suite.focus.recordings_in_time_range(now_s - RECORDED_LOOKBACK_S, now_s)
@@ -325,7 +353,7 @@ def recorded_period(suite: Any, now_s: int | None = None) -> tuple[int, int]:
     return latest.start, min(latest.end, latest.start + HISTORIC_LENGTH_S)
 
 
-def unrecorded_period(suite: Any) -> tuple[int, int]:
+def unrecorded_period(suite: SuiteContext) -> tuple[int, int]:
     """A short past window for which Focus Server lists no recording at all."""
     for start in UNRECORDED_CANDIDATES:
         if not suite.focus.recordings_in_time_range(start, start + HISTORIC_LENGTH_S):
@@ -336,13 +364,13 @@ def unrecorded_period(suite: Any) -> tuple[int, int]:
 ANSWERS = ("configuration response", "job's metadata")
 
 
-def read_answer_of_view(suite: Any, state: Any, answer: str, channels: tuple[int, int]) -> Any:
+def read_answer_of_view(suite: SuiteContext, state: ScenarioState, answer: str, channels: tuple[int, int]) -> Any:
     """Configure a multichannel view and keep, as the scenario's latest response, its configuration
     response or (once the job is ready) its metadata; the view type sent is kept in the notes."""
     if answer not in ANSWERS:
         raise ValueError(f"unknown answer {answer!r}; known: {', '.join(ANSWERS)}")
     body = valid_payload("multichannel", channels)
-    state.notes["sent_view_type"] = body["view_type"]
+    notes_of(state, ConfigurationNotes).sent_view_type = body["view_type"]
     response = send_configure_body(suite, state, body)
     expect(response, has_status(200))
     if answer == "job's metadata":
@@ -350,6 +378,14 @@ def read_answer_of_view(suite: Any, state: Any, answer: str, channels: tuple[int
 
         state.remember(wait_until_ready(suite, state.job_id))
     return state.response
+
+
+def sent_view_type(state: ScenarioState) -> Any:
+    """The view_type the scenario's read request sent (see ``read_answer_of_view``)."""
+    sent = notes_of(state, ConfigurationNotes).sent_view_type
+    if sent is None:
+        raise RuntimeError("no view type was sent in this scenario yet (suite bug)")
+    return sent
 
 
 def json_kind(value: Any) -> str:
@@ -370,7 +406,8 @@ HISTORIC_WINDOWS = {"one second": lambda duration: 1,
 PAST_MARGIN_S = 120  # a window must end this long before now: "not in the future" with room for clock skew
 
 
-def window_over_a_recording(suite: Any, name: str, duration_s: int, now_s: int | None = None) -> tuple[int, int]:
+def window_over_a_recording(suite: SuiteContext, name: str, duration_s: int,
+                            now_s: int | None = None) -> tuple[int, int]:
     """A window of the named length starting at the start of a finished recording, ending in the past."""
     try:
         length = HISTORIC_WINDOWS[name](duration_s)

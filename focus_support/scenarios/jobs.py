@@ -14,8 +14,12 @@ from typing import Any
 import requests
 
 from focus_support.clients import describe_response
+from focus_support.context import SuiteContext
 from focus_support.k8s.resources import job_names
-from focus_support.matchers import resource_kinds
+from focus_support.matchers import has_status, resource_kinds
+from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios import notes_of
+from focus_support.verdict import expect
 from focus_support.verdict.findings import Finding, fail, status_kind
 from focus_support.waiting import ProductTimeoutError, wait_for_product
 
@@ -27,6 +31,39 @@ class JobNotes:
     ended_job_id: str | None = None
     cancelled: list[str] = field(default_factory=list)
     configured: dict[str, Any] = field(default_factory=dict)  # the configure response body, as sent on the wire
+
+
+def start_ready_job(suite: SuiteContext, state: ScenarioState, view: str,
+                    channels: tuple[int, int] | None = None) -> str:
+    """Configure a job of the view (its default range unless given), require acceptance, keep its
+    configure body in the notes and wait until it is ready; returns its id."""
+    from focus_support.scenarios import configuration as cfg  # configuration builds on this module
+
+    response = cfg.send_configure_body(suite, state, cfg.valid_payload(view, channels))
+    expect(response, has_status(200))
+    notes_of(state, JobNotes).configured = response.json()
+    wait_until_ready(suite, state.job_id)
+    return state.job_id
+
+
+def start_and_cancel(suite: SuiteContext, state: ScenarioState, count: int) -> list[str]:
+    """Start ``count`` multichannel jobs one after another (channels 1-10, 11-20, ...), each accepted,
+    then cancel each, each confirmed with 200; the cancelled ids are kept in the notes and returned."""
+    from focus_support.scenarios import configuration as cfg  # configuration builds on this module
+
+    started = []
+    for i in range(count):
+        first = 1 + 10 * i
+        response = cfg.send_configure_body(suite, state, cfg.valid_payload("multichannel", (first, first + 9)))
+        expect(response, has_status(200))
+        started.append(state.job_id)
+    notes = notes_of(state, JobNotes)
+    for job_id in started:
+        response = suite.focus.send_cancel(job_id)
+        state.remember(response)
+        expect(response, has_status(200))
+        notes.cancelled.append(job_id)
+    return started
 
 
 INVALID_JOB = "Invalid job_id"
@@ -53,7 +90,7 @@ class JobParts:
         return [name for name, present in wanted.items() if not present]
 
 
-def job_parts(suite: Any, job_id: str) -> JobParts:
+def job_parts(suite: SuiteContext, job_id: str) -> JobParts:
     """Look up the job's cluster objects and queues once."""
     grpc, janitor, service = job_names(job_id)
     found = suite.k8s.job_resources(job_id)
@@ -65,7 +102,7 @@ def job_parts(suite: Any, job_id: str) -> JobParts:
                     queues=tuple(suite.rabbit_management.job_queues(job_id)))
 
 
-def wait_for_every_resource(suite: Any, job_id: str) -> JobParts:
+def wait_for_every_resource(suite: SuiteContext, job_id: str) -> JobParts:
     """Wait until the job has all five resources, within ``job_start_timeout_s``."""
     last: list[JobParts] = []
 
@@ -83,12 +120,12 @@ def wait_for_every_resource(suite: Any, job_id: str) -> JobParts:
                                   Finding("job.resources", "present", tuple(f"missing {m}" for m in missing))) from None
 
 
-def remaining_resources(suite: Any, job_id: str) -> list[str]:
+def remaining_resources(suite: SuiteContext, job_id: str) -> list[str]:
     """Every cluster object and queue of the job still present."""
     return suite.jobs.remaining_resources(job_id)
 
 
-def wait_until_gone(suite: Any, job_ids: list[str], timeout_s: float, why: str) -> None:
+def wait_until_gone(suite: SuiteContext, job_ids: list[str], timeout_s: float, why: str) -> None:
     """Wait until none of the jobs has any resource left; a timeout lists what remained, per job."""
     left: dict[str, list[str]] = {}
 
@@ -117,7 +154,7 @@ def _is_invalid_job(response: requests.Response) -> bool:
     return response.status_code == 404 and isinstance(body, dict) and body.get("error") == INVALID_JOB
 
 
-def _poll_metadata(suite: Any, job_id: str, accepted: Callable[[requests.Response], bool], timeout_s: float,
+def _poll_metadata(suite: SuiteContext, job_id: str, accepted: Callable[[requests.Response], bool], timeout_s: float,
                    waiting_for: str, failure: str) -> requests.Response:
     """Poll the job's metadata until ``accepted`` holds; a timeout says ``failure`` and shows the last answer."""
     last: list[requests.Response] = []
@@ -136,20 +173,20 @@ def _poll_metadata(suite: Any, job_id: str, accepted: Callable[[requests.Respons
                                   last[-1] if last else None, Finding("metadata.answer", waiting_for, (kind,))) from None
 
 
-def wait_until_ready(suite: Any, job_id: str) -> requests.Response:
+def wait_until_ready(suite: SuiteContext, job_id: str) -> requests.Response:
     """Poll the job's metadata until it answers 200, within ``job_start_timeout_s``; returns that answer."""
     return _poll_metadata(suite, job_id, lambda r: r.status_code == 200,
                           suite.environment.timings.job_start_timeout_s, "to answer",
                           f"metadata of job {job_id} did not answer 200")
 
 
-def wait_until_metadata_refused(suite: Any, job_id: str, timeout_s: float) -> requests.Response:
+def wait_until_metadata_refused(suite: SuiteContext, job_id: str, timeout_s: float) -> requests.Response:
     """Poll until the job's metadata answers 404 "Invalid job_id"; a timeout shows the last answer."""
     return _poll_metadata(suite, job_id, _is_invalid_job, timeout_s, "to be refused",
                           f"metadata of the removed job {job_id} still did not answer 404 '{INVALID_JOB}'")
 
 
-def wait_until_streaming_ends(suite: Any, job_id: str, timeout_s: float) -> None:
+def wait_until_streaming_ends(suite: SuiteContext, job_id: str, timeout_s: float) -> None:
     """Wait until the job's streaming pod is no longer running (it ends by itself when idle)."""
     def ended() -> bool:
         return not job_parts(suite, job_id).streaming_pod_running
@@ -162,7 +199,7 @@ def wait_until_streaming_ends(suite: Any, job_id: str, timeout_s: float) -> None
                                   Finding("job.streaming", "ended after the idle timeout", ("still streaming",))) from None
 
 
-def crash_streaming_pod(suite: Any, job_id: str) -> str:
+def crash_streaming_pod(suite: SuiteContext, job_id: str) -> str:
     """Kill the job's running streaming pod (a crash as the cluster sees it); returns its name."""
     grpc, _, _ = job_names(job_id)
     pods = [p for p in suite.k8s.job_resources(job_id).pods
@@ -175,7 +212,7 @@ def crash_streaming_pod(suite: Any, job_id: str) -> str:
     return pods[0].name
 
 
-def streaming_job_ids(suite: Any) -> set[str]:
+def streaming_job_ids(suite: SuiteContext) -> set[str]:
     """Ids of every Focus job whose streaming Job exists in the cluster right now."""
     return {j.name.removeprefix("grpc-job-") for j in suite.k8s.list_jobs() if j.name.startswith("grpc-job-")}
 
@@ -196,7 +233,7 @@ def differing_fields(configured: dict[str, Any], metadata: dict[str, Any]) -> li
 JOB_PREFIXES = ("grpc-job-", "cleanup-job-", "grpc-service-")
 
 
-def orchestration_snapshot(suite: Any) -> frozenset[str]:
+def orchestration_snapshot(suite: SuiteContext) -> frozenset[str]:
     """Every Focus job object (jobs, pods, services) and ``grpc-job-*`` queue present right now."""
     k8s = suite.k8s
     objects = [*k8s.list_jobs(), *k8s.list_pods(), *k8s.list_services()]
@@ -205,7 +242,7 @@ def orchestration_snapshot(suite: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def wait_until_cluster_objects_gone(suite: Any, job_id: str, timeout_s: float) -> None:
+def wait_until_cluster_objects_gone(suite: SuiteContext, job_id: str, timeout_s: float) -> None:
     """Wait until the cluster lists no object of the job (its name is free again); queues aside."""
     last: list[list[str]] = [[]]
 

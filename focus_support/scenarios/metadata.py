@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from focus_support.clients import describe_response
+from focus_support.context import SuiteContext
 from focus_support.errors import PreconditionNotMetError, UnexpectedResponseError
 from focus_support.models import LIVE_METADATA_FIELDS, LiveMetadata
 from focus_support.models.focus import WAITING_FOR_FIBRE
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 
 REQUIRED_FIELDS = LIVE_METADATA_FIELDS
@@ -107,7 +109,7 @@ class MetadataNotes:
     outcome: BaseException | None = None
 
 
-def read_live_metadata(suite: Any, state: Any) -> dict[str, Any]:
+def read_live_metadata(suite: SuiteContext, state: ScenarioState) -> dict[str, Any]:
     """``GET /live_metadata`` as raw JSON (200 required; anything else is a finding)."""
     response = state.remember(suite.focus.get_live_metadata_response())
     if response.status_code != 200:

@@ -15,8 +15,10 @@ from typing import Any
 
 from pymongo.database import Database
 
+from focus_support.context import SuiteContext
 from focus_support.errors import PreconditionNotMetError
 from focus_support.mongo import locate_recordings_collections
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
 
 UNRECOGNIZED_MARK = "unrecognized_recordings"
@@ -217,7 +219,7 @@ class RecordingNotes:
     recording: Recording | None = None    # the one recording a window was chosen around
 
 
-def ask_for_window(suite: Any, state: Any, window: TimeWindow) -> Any:
+def ask_for_window(suite: SuiteContext, state: ScenarioState, window: TimeWindow) -> Any:
     """Ask Focus Server for the recordings in a window (the raw response is kept)."""
     notes = notes_of(state, RecordingNotes)
     notes.window = window
@@ -313,7 +315,7 @@ def query_with(problem: str, now_s: int) -> dict[str, Any]:
     return QUERY_PROBLEMS[problem](TimeWindow(now_s - 3600, now_s - 60))
 
 
-def send_query(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+def send_query(suite: SuiteContext, state: ScenarioState, body: dict[str, Any]) -> Any:
     """Send a raw time-range query body; the response is the scenario's latest."""
     notes = notes_of(state, RecordingNotes)
     notes.response = state.remember(suite.focus.send_recordings_query(body), body)

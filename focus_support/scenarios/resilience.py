@@ -17,11 +17,14 @@ import pika
 import pika.exceptions
 from pymongo.errors import PyMongoError
 
+from focus_support.context import SuiteContext
 from focus_support.errors import InfrastructureError
 from focus_support.k8s import KubernetesManager
 from focus_support.rabbit import Publisher, RabbitManagement, connection_parameters
 from focus_support.retry import NO_RETRY
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import notes_of
+from focus_support.scenarios.common import register_job_from
 from focus_support.waiting import wait_for_infra
 
 # --- component outages ----------------------------------------------------------------------------
@@ -180,6 +183,7 @@ def lost_confirmed(probe: DurableQueueProbe, timeout_s: float, interval_s: float
 
 
 # --- scenario flow ---------------------------------------------------------------------------------
+HISTORIC_REFUSAL_LIMIT_S = 5.0  # contract section 11: historic configure while MongoDB is down -> 503 within 5 s
 RESTART_TIMEOUT_S = 90.0  # an infrastructure bound: waits end as soon as the component is ready
 
 
@@ -195,14 +199,14 @@ class ResilienceNotes:
     jobs_before: set[str] = field(default_factory=set)
 
 
-def stop_component(suite: Any, state: Any, deployment: str) -> ComponentOutage:
+def stop_component(suite: SuiteContext, state: ScenarioState, deployment: str) -> ComponentOutage:
     """Scale a component to 0 with its restore registered first."""
     outage = ComponentOutage(suite.k8s, deployment, RESTART_TIMEOUT_S)
     outage.stop(state.cleanup.register)
     return outage
 
 
-def wait_broker_usable(suite: Any) -> None:
+def wait_broker_usable(suite: SuiteContext) -> None:
     """Wait until the broker accepts AMQP connections again."""
     def probe() -> bool:
         conn = pika.BlockingConnection(connection_parameters(suite.rabbit_url))
@@ -211,18 +215,18 @@ def wait_broker_usable(suite: Any) -> None:
     wait_until_usable(probe, RESTART_TIMEOUT_S, "the broker to accept connections")
 
 
-def wait_mongo_usable(suite: Any) -> None:
+def wait_mongo_usable(suite: SuiteContext) -> None:
     """Wait until MongoDB answers a ping again."""
     wait_until_usable(lambda: suite.mongo.ping() is None, RESTART_TIMEOUT_S, "MongoDB to answer a ping")
 
 
-def restart_broker(suite: Any, state: Any) -> None:
+def restart_broker(suite: SuiteContext, state: ScenarioState) -> None:
     """Stop the broker Deployment, start it again and wait until it accepts connections."""
     stop_component(suite, state, suite.environment.rabbitmq.deployment).start()
     wait_broker_usable(suite)
 
 
-def open_probe(suite: Any, state: Any, confirmed: int) -> DurableQueueProbe:
+def open_probe(suite: SuiteContext, state: ScenarioState, confirmed: int) -> DurableQueueProbe:
     """A durable queue with ``confirmed`` messages confirmed on it (closed and deleted at cleanup)."""
     r = suite.environment.rabbitmq
     probe = DurableQueueProbe.create(suite.rabbit_url, r.heartbeat_s, RESTART_TIMEOUT_S)
@@ -232,23 +236,23 @@ def open_probe(suite: Any, state: Any, confirmed: int) -> DurableQueueProbe:
     return probe
 
 
-def grpc_job_names(suite: Any) -> set[str]:
+def grpc_job_names(suite: SuiteContext) -> set[str]:
     """Streaming jobs the cluster holds now."""
     return {j.name for j in suite.k8s.list_jobs() if j.name.startswith("grpc-job-")}
 
 
-def configure_once(suite: Any, state: Any, body: dict[str, Any]) -> Any:
+def configure_once(suite: SuiteContext, state: ScenarioState, body: dict[str, Any]) -> Any:
     """One configure, never replayed; a job it creates is registered at once; time taken is kept."""
     notes = notes_of(state, ResilienceNotes)
     started = time.monotonic()
     response = suite.focus.send_configure(body, retry=NO_RETRY)
     notes.elapsed_s = time.monotonic() - started
-    suite.register_job_from(state, response)
+    register_job_from(suite, state, response)
     notes.response = state.remember(response, body)
     return response
 
 
-def configure_when_served(suite: Any, state: Any, body: dict[str, Any], timeout_s: float) -> Any:
+def configure_when_served(suite: SuiteContext, state: ScenarioState, body: dict[str, Any], timeout_s: float) -> Any:
     """Configure until it is no longer refused with 503 (which creates nothing) or the deadline passes.
 
     Each attempt is a new request sent only after the previous one was refused, never a replay of

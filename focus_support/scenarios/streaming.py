@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from focus_support.context import SuiteContext
 from focus_support.models import ConfigureResponse
+from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import configuration as cfg, jobs, notes_of
 from focus_support.streaming import Frame, StreamWatch, checks, stream_target
 from focus_support.streaming.pictures import attach_stream, frame_table
@@ -65,16 +67,16 @@ class StreamingNotes:
         return self.jobs[-1]
 
 
-def notes(state: Any) -> StreamingNotes:
+def notes(state: ScenarioState) -> StreamingNotes:
     return notes_of(state, StreamingNotes)
 
 
-def _timings(suite: Any) -> Any:
+def _timings(suite: SuiteContext) -> Any:
     return suite.environment.timings
 
 
 # --- starting jobs -----------------------------------------------------------------------------
-def start_job(suite: Any, state: Any, body: dict[str, Any]) -> StreamedJob:
+def start_job(suite: SuiteContext, state: ScenarioState, body: dict[str, Any]) -> StreamedJob:
     """Configure the view (the job is registered for cleanup on creation), require 200, wait until ready."""
     response = cfg.send_configure_body(suite, state, body)
     if response.status_code != 200 or state.configure_response is None:
@@ -86,11 +88,13 @@ def start_job(suite: Any, state: Any, body: dict[str, Any]) -> StreamedJob:
     return job
 
 
-def start_live_job(suite: Any, state: Any, view: str, first: int, last: int, **options: Any) -> StreamedJob:
+def start_live_job(suite: SuiteContext, state: ScenarioState, view: str, first: int, last: int,
+                   **options: Any) -> StreamedJob:
     return start_job(suite, state, cfg.valid_payload(view, (first, last), **options))
 
 
-def start_historic_job(suite: Any, state: Any, first: int, last: int, seconds: int = HISTORIC_WINDOW_S) -> StreamedJob:
+def start_historic_job(suite: SuiteContext, state: ScenarioState, first: int, last: int,
+                       seconds: int = HISTORIC_WINDOW_S) -> StreamedJob:
     """A multichannel job over the first ``seconds`` of the latest recording Focus Server lists."""
     start, end = cfg.recorded_period(suite)
     if end - start < seconds:
@@ -103,7 +107,7 @@ def start_historic_job(suite: Any, state: Any, first: int, last: int, seconds: i
     return start_job(suite, state, body)
 
 
-def current_job(suite: Any, state: Any) -> StreamedJob:
+def current_job(suite: SuiteContext, state: ScenarioState) -> StreamedJob:
     """The scenario's streaming job; a job configured by another area's step is taken over once ready."""
     found = notes(state)
     if found.jobs:
@@ -120,7 +124,7 @@ def current_job(suite: Any, state: Any) -> StreamedJob:
 
 
 # --- watching ----------------------------------------------------------------------------------
-def watch(suite: Any, state: Any, job: StreamedJob, stream_id: int = 0) -> StreamWatch:
+def watch(suite: SuiteContext, state: ScenarioState, job: StreamedJob, stream_id: int = 0) -> StreamWatch:
     """Open a watch on one stream of the job; its closing is registered before it connects."""
     target = stream_target(job.response.stream_url, job.response.stream_port)
     connect = max(_timings(suite).job_start_timeout_s, 1.0)
@@ -130,7 +134,7 @@ def watch(suite: Any, state: Any, job: StreamedJob, stream_id: int = 0) -> Strea
     return stream.open()
 
 
-def first_frames_deadline(suite: Any, job: StreamedJob, rows: int = FEW_ROWS) -> float:
+def first_frames_deadline(suite: SuiteContext, job: StreamedJob, rows: int = FEW_ROWS) -> float:
     """The job start timeout plus the time a few rows take at the spacing the request asks for.
 
     The request's spacing (time-axis duration / canvas height), not the job's own ``lines_dt``: a
@@ -140,7 +144,7 @@ def first_frames_deadline(suite: Any, job: StreamedJob, rows: int = FEW_ROWS) ->
     return _timings(suite).job_start_timeout_s + rows * max(asked, 0.0)
 
 
-def watch_for_rows(suite: Any, state: Any, job: StreamedJob, stream_ids: list[int] | None = None,
+def watch_for_rows(suite: SuiteContext, state: ScenarioState, job: StreamedJob, stream_ids: list[int] | None = None,
                    rows: int = FEW_ROWS) -> dict[int, list[Frame]]:
     """Watch the given streams (default: every stream) until each sent 3 shaped frames and ``rows`` rows."""
     ids = list(range(max(job.response.stream_amount, 1))) if stream_ids is None else stream_ids
@@ -169,7 +173,7 @@ def stop_watching(job: StreamedJob) -> None:
         stream.close()
 
 
-def watch_longer_than_idle(suite: Any, state: Any, job: StreamedJob) -> StreamWatch:
+def watch_longer_than_idle(suite: SuiteContext, state: ScenarioState, job: StreamedJob) -> StreamWatch:
     """Watch stream 0 for the idle timeout plus the start timeout; returns early only if the stream ends."""
     timings = _timings(suite)
     stream = job.watches.get(0) or watch(suite, state, job, 0)
@@ -259,7 +263,7 @@ def require_still_streaming(job: StreamedJob, watched_s: float) -> None:
                    "stream.alive", "frames keep arriving", "silent")
 
 
-def require_job_running(suite: Any, job: StreamedJob) -> None:
+def require_job_running(suite: SuiteContext, job: StreamedJob) -> None:
     """The job's metadata still answers 200 and its streaming pod still runs."""
     response = suite.focus.get_metadata_response(job.job_id)
     parts = jobs.job_parts(suite, job.job_id)
@@ -270,7 +274,7 @@ def require_job_running(suite: Any, job: StreamedJob) -> None:
                    "metadata " + str(response.status_code) if response.status_code != 200 else "no running pod")
 
 
-def require_ends_after_window(suite: Any, job: StreamedJob) -> None:
+def require_ends_after_window(suite: SuiteContext, job: StreamedJob) -> None:
     start, end = window_of(job)
     stream = job.watches[0]
     limit = (end - start) + _timings(suite).job_start_timeout_s

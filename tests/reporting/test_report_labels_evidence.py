@@ -23,7 +23,7 @@ Feature: Alert push validation
 """
 
 EVIDENCE_STEPS = STEPS + '''
-from focus_support.recording import Exchange, Recorder
+from focus_support.exchanges import Exchange, Recorder
 from focus_support.reporting import evidence
 
 @step("an HTTP exchange and a MongoDB query happen")

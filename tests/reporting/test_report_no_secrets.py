@@ -15,10 +15,10 @@ ACCESS_TOKEN = "eyJhbGciOiJIUzI1NiJ9.tok3n.sig"
 HOOKS = '''
 import os
 from pydantic import SecretStr
+from focus_support.errors import UnreachableError
 from focus_support.reporting import hooks as reporting_hooks
 from focus_support.reporting.hooks import visible_hook
 from focus_support.reporting.run_info import configure_from_environment
-from focus_support.errors import UnreachableError
 
 
 class FakeEnvironment:
@@ -52,7 +52,7 @@ def before_scenario(context, scenario):
 
 SECRET_STEPS = STEPS + '''
 import os
-from focus_support.recording import Exchange
+from focus_support.exchanges import Exchange
 from focus_support.reporting import evidence
 
 @step("the secrets travel everywhere")

@@ -14,7 +14,8 @@ import pika
 import pytest
 import requests
 
-from focus_sandbox.server import jobs as sandbox_jobs, testing as t
+from focus_sandbox import testing as t
+from focus_sandbox.server import jobs as sandbox_jobs
 from focus_sandbox.settings import RateLimit
 
 pytestmark = pytest.mark.stack

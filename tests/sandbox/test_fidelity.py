@@ -12,7 +12,7 @@ import pytest
 
 from focus_sandbox.defects import resolve
 from focus_sandbox.fidelity.replay import load_corpus, replay
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_sandbox.settings import RateLimit, fibre_of
 
 pytestmark = pytest.mark.stack

@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_sandbox.settings import RateLimit
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -11,7 +11,7 @@ import psutil
 import pytest
 import requests
 
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_support.streaming import StreamWatch, stream_target
 
 pytestmark = pytest.mark.stack

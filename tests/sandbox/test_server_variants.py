@@ -14,7 +14,7 @@ import pymongo
 import pytest
 import requests
 
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_sandbox.settings import RateLimit
 
 pytestmark = pytest.mark.stack

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_support.streaming import StreamWatch, checks
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 import pytest
 import requests
 
-from focus_sandbox.server import testing as t
+from focus_sandbox import testing as t
 from focus_sandbox.settings import RateLimit
 from focus_support.streaming import StreamWatch, checks, stream_target
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from focus_support.calculations import (
-    bytes_per_row, expected_configure, expected_frequencies, expected_stream_mapping, frequency_resolution,
+    BIN_TOLERANCE_HZ, bytes_per_row, expected_configure, expected_frequencies, expected_stream_mapping,
+    frequency_resolution, gaps_off_spacing,
 )
 from focus_support.errors import PreconditionNotMetError
 from focus_support.models import LiveMetadata, ViewType, build_configure_request
@@ -40,3 +41,11 @@ def test_expected_configure_for_each_view():
     water = expected_configure(build_configure_request(ViewType.WATERFALL, channels=(1, 4)), 2000)
     assert water.frequencies_list == [] and water.lines_dt == 1 / 2000 and water.stream_amount == 1
     assert bytes_per_row(3, 0) == 0
+
+
+def test_bins_off_the_spacing_are_named_by_index_and_float_rounding_is_not():
+    step = 1000 / 256
+    freqs = [k * step for k in range(4)] + [3 * step + 2 * step]
+    gaps, wrong = gaps_off_spacing(freqs, step)
+    assert len(gaps) == 4 and [i for i, _ in wrong] == [3] and wrong[0][1] == pytest.approx(2 * step)
+    assert gaps_off_spacing([0.0, step + BIN_TOLERANCE_HZ / 2], step)[1] == []

@@ -125,19 +125,25 @@ class _State:
         self.created_job_ids: list[str] = []
 
 
+class _Jobs:
+    """What registering a started job needs of the run's JobTracker."""
+
+    def __init__(self):
+        self.registered: list[str] = []
+
+    def register(self, job_id):
+        self.registered.append(job_id)
+
+
 class _Suite:
     """What run_ramp needs of a SuiteContext, on a scripted server."""
 
     def __init__(self, environment, url):
         self.environment, self.url = environment, url
+        self.jobs = _Jobs()
 
     def new_focus_client(self, limiter=None, **kwargs):
         return FocusClient(self.url, limiter=limiter, **kwargs)
-
-    def register_job_from(self, state, response):
-        job_id = response.json().get("job_id")
-        state.created_job_ids.append(job_id)
-        return job_id
 
 
 def test_the_load_loop_waits_out_429_never_resends_a_refused_configure_and_times_readiness(server, tmp_path):
@@ -162,3 +168,41 @@ def test_the_load_loop_waits_out_429_never_resends_a_refused_configure_and_times
     late = next(o for o in ramp.outcomes if o.job_id == "1-2")
     assert late.expired and "not ready yet" in late.describe()
     assert capacity.shared_stream_addresses(ramp) == {"(no stream address)": ["1-1", "1-2"]}
+
+
+class _Named:
+    def __init__(self, name):
+        self.name, self.ref = name, f"obj/{name}"
+
+
+class _Cluster:
+    """Each look (a listing of jobs, pods and services) shows what is left; the last one stays."""
+
+    def __init__(self, looks):
+        self.looks, self.now = looks, []
+
+    def list_jobs(self):  # the first listing of a look
+        self.now = self.looks.pop(0) if len(self.looks) > 1 else self.looks[0]
+        return [_Named(n) for n in self.now if "job" in n]
+
+    def list_pods(self):
+        return []
+
+    def list_services(self):
+        return [_Named(n) for n in self.now if "service" in n]
+
+
+class _Broker:
+    def queue_names(self, prefix):
+        return []
+
+
+def test_leftovers_after_waits_for_the_cluster_and_names_what_stays():
+    def suite(looks):
+        return type("Suite", (), {"k8s": _Cluster(looks), "rabbit_management": _Broker()})()
+
+    going = suite([["grpc-job-1-1", "grpc-service-1-1"], ["grpc-service-1-1"], []])
+    assert capacity.leftovers_after(going, ["1-1"], 5) is None
+    stuck = suite([["grpc-job-1-2", "cleanup-job-1-2", "grpc-job-9-9", "grpc-service-1-2"]])
+    assert capacity.leftovers_after(stuck, ["1-2"], 0.3) == {
+        "1-2": ["obj/grpc-job-1-2", "obj/cleanup-job-1-2", "obj/grpc-service-1-2"]}

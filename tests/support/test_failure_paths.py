@@ -8,6 +8,7 @@ from focus_support.models import ViewType, build_configure_request
 from focus_support.preflight import Status
 from focus_support.rabbit import RabbitManagement, ResilientConnection
 from focus_support.scenario_state import ScenarioState
+from focus_support.scenarios import configuration as cfg
 
 from .cluster_fixture import free_port
 
@@ -55,7 +56,7 @@ def test_waiting_for_fibre_is_a_precondition_everywhere(fibreless_stack):
     assert fibreless_stack.focus.live_metadata().waiting_for_fibre
     state = fibreless_stack.new_scenario("fibreless")
     with pytest.raises(PreconditionNotMetError, match="waiting for fibre"):
-        fibreless_stack.start_job(state, build_configure_request(ViewType.MULTICHANNEL))
+        cfg.configure_job(fibreless_stack, state, build_configure_request(ViewType.MULTICHANNEL))
     with pytest.raises(PreconditionNotMetError):
         fibreless_stack.focus.configure(build_configure_request(ViewType.WATERFALL))
     assert fibreless_stack.finish_scenario(state).clean

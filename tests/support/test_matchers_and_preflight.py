@@ -6,10 +6,10 @@ from hamcrest import assert_that, is_not
 
 from focus_support.clients import FocusClient
 from focus_support.errors import MisconfiguredError, UnreachableError
+from focus_support.exchanges import Recorder
+from focus_support.k8s import JobResources, JobInfo
 from focus_support.matchers import has_error_containing, has_status, is_job_id, names_field, no_resources_for_job
 from focus_support.preflight import CheckResult, PreflightReport, Status, check
-from focus_support.recording import Recorder
-from focus_support.k8s import JobResources, JobInfo
 
 from .scripted_server import Reply
 

@@ -13,8 +13,8 @@ from focus_support.clients import FocusClient, WebAppClient, describe_response, 
 from focus_support.errors import (
     PreconditionNotMetError, ThrottledError, UnexpectedResponseError, UnreachableError,
 )
+from focus_support.exchanges import Recorder
 from focus_support.models import ChannelsResponse, ViewType, build_configure_request
-from focus_support.recording import Recorder
 from focus_support.retry import RetryableError, RetryPolicy, classify, parse_retry_after, retry_with_backoff
 
 from .scripted_server import Reply

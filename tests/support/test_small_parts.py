@@ -8,8 +8,8 @@ import pytest
 
 from focus_support.cleanup import CleanupStack, install_interrupt_sweep
 from focus_support.errors import CleanupError, InfrastructureError, InfraTimeoutError, UnreachableError
+from focus_support.exchanges import Exchange, redact_body, redact_headers, redact_text, redact_value
 from focus_support.rate_limiter import RateLimiter
-from focus_support.recording import Exchange, redact_body, redact_headers, redact_text, redact_value
 from focus_support.waiting import ProductTimeoutError, wait_for_infra, wait_for_product, wait_until
 
 

@@ -15,6 +15,8 @@ from focus_support.models import AlertPush, ViewType, build_configure_request
 from focus_support.preflight import Status
 from focus_support.rabbit import Consumer, Publisher, amqp_queue_exists
 from focus_support.retry import RetryPolicy
+from focus_support.scenarios import configuration as cfg
+from focus_support.scenarios.common import register_job_from
 from focus_support.waiting import wait_for_infra
 
 pytestmark = [pytest.mark.stack]
@@ -35,7 +37,7 @@ def test_preflight_finds_every_dependency(spec_stack):
 def test_configure_matches_expectations_from_the_live_prr(ctx, view):
     live = ctx.focus.live_metadata()
     request = build_configure_request(view, channels=(7, 7) if view is ViewType.SINGLECHANNEL else (1, 8))
-    response = ctx.start_job(ctx.state, request)
+    response = cfg.configure_job(ctx, ctx.state, request)
     expected = expected_configure(request, live)
     assert_that(response.job_id, is_job_id())
     assert response.view_type is expected.view_type and response.spec_shaped
@@ -54,12 +56,12 @@ def test_invalid_raw_body_is_rejected_naming_the_field(ctx):
     response = ctx.state.remember(ctx.focus.raw("POST", "configure", body), body)
     assert_that(response, is_rejection())
     assert_that(response, names_field("height"))
-    assert ctx.register_job_from(ctx.state, response) is None
+    assert register_job_from(ctx, ctx.state, response) is None
 
 
 def test_tracker_cancels_through_the_api_and_nothing_is_left(spec_stack):
     state = spec_stack.new_scenario("cancel")
-    job = spec_stack.start_job(state, build_configure_request(ViewType.MULTICHANNEL))
+    job = cfg.configure_job(spec_stack, state, build_configure_request(ViewType.MULTICHANNEL))
     k8s, mgmt = spec_stack.k8s, spec_stack.rabbit_management
     wait_for_infra(lambda: mgmt.job_queues(job.job_id), 5, describe="the job's queue")
     assert k8s.job_resources(job.job_id).jobs
@@ -71,7 +73,7 @@ def test_tracker_cancels_through_the_api_and_nothing_is_left(spec_stack):
 
 
 def test_both_cluster_routes_see_the_same_job(ctx):
-    job = ctx.start_job(ctx.state, build_configure_request(ViewType.WATERFALL))
+    job = cfg.configure_job(ctx, ctx.state, build_configure_request(ViewType.WATERFALL))
     direct, ssh = ctx.k8s.only("direct"), ctx.k8s.only("ssh")
     try:
         wait_for_infra(lambda: len(direct.job_resources(job.job_id).pods) >= 2, 10, describe="the job's pods")
@@ -127,10 +129,10 @@ def _burst(ctx, state, count: int, policy: RetryPolicy) -> list:
         for future in futures:
             try:
                 response = future.result()
-                ctx.register_job_from(state, response)
+                register_job_from(ctx, state, response)
                 outcomes.append(response)
             except ThrottledError as exc:
-                ctx.register_job_from(state, exc.response)
+                register_job_from(ctx, state, exc.response)
                 outcomes.append(exc)
     return outcomes
 
@@ -262,7 +264,7 @@ def test_missing_cancel_route_falls_back_to_direct_deletion(observed_stack):
     state = observed_stack.new_scenario("observed-cancel")
     response = observed_stack.focus.send_configure(build_configure_request(ViewType.MULTICHANNEL))
     state.remember(response)
-    job_id = observed_stack.register_job_from(state, response)
+    job_id = register_job_from(observed_stack, state, response)
     assert job_id and response.json()["status"] == ""
     mgmt = observed_stack.rabbit_management
     wait_for_infra(lambda: mgmt.job_queues(job_id), 5, describe="the job's queue")
