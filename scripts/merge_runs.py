@@ -27,6 +27,7 @@ from typing import Any, Iterable, Sequence
 from focus_support.reporting.ci_formats import (CUCUMBER_FILE, JUNIT_DIR, RERUN_FILE, merge_cucumber,
                                                 write_junit, write_rerun)
 from focus_support.reporting.records import RECORD_FILE, SCHEMA_VERSION, ScenarioRecord
+from focus_support.scenarios.capacity_figures import SUMMARY_FILE as CAPACITY_FILE, merge_summaries
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = "allure-results"
@@ -132,6 +133,9 @@ def write_outputs(summary: MergeSummary, out: Path, template: dict[str, Any] | N
     facts = [d for d in (_load(folder / FACTS_FILE) for folder in summary.inputs) if d]
     if facts:
         (out / FACTS_FILE).write_text(json.dumps(merge_facts(facts), indent=1, ensure_ascii=False), encoding="utf-8")
+    capacity = merge_summaries([_load(folder / CAPACITY_FILE) for folder in summary.inputs])
+    if capacity:
+        (out / CAPACITY_FILE).write_text(json.dumps(capacity, indent=2) + "\n", encoding="utf-8")
     records = [ScenarioRecord.from_dict(r) for r in summary.records]
     write_junit(records, out / JUNIT_DIR)
     write_rerun(records, out / RERUN_FILE, base=base)

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from focus_support.reporting.run_facts import reports_dir_of_run
+
 REPORTS = Path(__file__).resolve().parents[2] / "reports"
 SUMMARY_FILE = "capacity.json"
 REQUIRED_JOBS = 40      # contract 4: at least 40 concurrent jobs required ...
@@ -169,18 +171,12 @@ def read_summary(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def record_step(step: StepFigures, *, environment: str, declared_capacity: int,
-                reports: Path = REPORTS, run_id: str = RUN_ID) -> tuple[list[StepFigures], dict[str, Any]]:
-    """Add (or replace) a step in this run's summary file; returns every step of the run and the document."""
-    path = reports / SUMMARY_FILE
-    previous = read_summary(path)
-    steps: dict[int, StepFigures] = {}
-    if previous and previous.get("run_id") == run_id:
-        steps = {s["jobs"]: StepFigures.from_dict(s) for s in previous.get("steps", [])}
-    steps[step.jobs] = step
-    ordered = [steps[k] for k in sorted(steps)]
+def summary_document(steps: Sequence[StepFigures], *, environment: str, declared_capacity: int,
+                     run_id: str = RUN_ID) -> dict[str, Any]:
+    """The summary file's content for these steps (one per job count, in ascending order)."""
+    ordered = sorted(steps, key=lambda s: s.jobs)
     met = [s for s in ordered if s.passed]
-    document = {
+    return {
         "run_id": run_id,
         "environment": environment,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -193,7 +189,39 @@ def record_step(step: StepFigures, *, environment: str, declared_capacity: int,
                               "ready_p95_s": met[-1].to_dict()["ready_p95_s"]} if met else None),
         "summary": summary_line(ordered),
     }
-    reports.mkdir(parents=True, exist_ok=True)
+
+
+def merge_summaries(documents: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """One summary from the files of several workers or shards of one run (each ran some steps);
+    a step recorded twice keeps the later file's figures. None when there is nothing to merge."""
+    documents = sorted((d for d in documents if d and d.get("steps")), key=lambda d: str(d.get("written_at", "")))
+    if not documents:
+        return None
+    steps = {s["jobs"]: StepFigures.from_dict(s) for d in documents for s in d["steps"]}
+    last = documents[-1]
+    merged = summary_document(list(steps.values()), environment=str(last.get("environment", "")),
+                              declared_capacity=int(last.get("declared_capacity") or 0),
+                              run_id=str(last.get("run_id", RUN_ID)))
+    merged["written_at"] = last.get("written_at", merged["written_at"])
+    return merged
+
+
+def record_step(step: StepFigures, *, environment: str, declared_capacity: int,
+                reports: Path | None = None, run_id: str = RUN_ID) -> tuple[list[StepFigures], dict[str, Any]]:
+    """Add (or replace) a step in this run's summary file; returns every step of the run and the document.
+
+    The file goes where the run reports (a worker's or a temporary folder), not always to the repo's
+    reports/: a run elsewhere must neither overwrite the user's figures nor lose its own."""
+    path = (reports or reports_dir_of_run() or REPORTS) / SUMMARY_FILE
+    previous = read_summary(path)
+    steps: dict[int, StepFigures] = {}
+    if previous and previous.get("run_id") == run_id:
+        steps = {s["jobs"]: StepFigures.from_dict(s) for s in previous.get("steps", [])}
+    steps[step.jobs] = step
+    document = summary_document(list(steps.values()), environment=environment,
+                                declared_capacity=declared_capacity, run_id=run_id)
+    ordered = [StepFigures.from_dict(s) for s in document["steps"]]
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{SUMMARY_FILE}.{os.getpid()}")
     partial.write_text(json.dumps(document, indent=2) + "\n")
     partial.replace(path)

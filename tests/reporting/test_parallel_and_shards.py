@@ -175,6 +175,26 @@ def test_the_workers_run_facts_merge_into_the_runs():
                       "throttling": {"retried_429": 5, "waited_s": 1}}
 
 
+def test_the_shards_capacity_figures_merge_into_the_runs(tmp_path):
+    # the graduated steps are separate scenarios, so two shards may each hold some of them
+    from focus_support.scenarios.capacity_figures import SUMMARY_FILE, StepFigures, summary_document
+    from scripts.merge_runs import MergeSummary, write_outputs
+
+    shards = []
+    for name, jobs in (("shard1", [10, 20]), ("shard2", [30]), ("shard3", [])):
+        folder = tmp_path / name
+        folder.mkdir()
+        if jobs:
+            document = summary_document([StepFigures(jobs=n, accepted=n, ready=n, ready_p95_s=0.5) for n in jobs],
+                                        environment="local", declared_capacity=60, run_id=name)
+            (folder / SUMMARY_FILE).write_text(json.dumps(document))
+        shards.append(folder)
+    write_outputs(MergeSummary(inputs=shards), tmp_path / "merged")
+    merged = json.loads((tmp_path / "merged" / SUMMARY_FILE).read_text())
+    assert [s["jobs"] for s in merged["steps"]] == [10, 20, 30]
+    assert merged["summary"].startswith("capacity: 30/30 ready")
+
+
 SLOW_STEPS = '''
 import os, time
 from behave import step

@@ -206,3 +206,26 @@ def test_leftovers_after_waits_for_the_cluster_and_names_what_stays():
     stuck = suite([["grpc-job-1-2", "cleanup-job-1-2", "grpc-job-9-9", "grpc-service-1-2"]])
     assert capacity.leftovers_after(stuck, ["1-2"], 0.3) == {
         "1-2": ["obj/grpc-job-1-2", "obj/cleanup-job-1-2", "obj/grpc-service-1-2"]}
+
+
+def test_the_summary_file_goes_where_the_run_reports(tmp_path, monkeypatch):
+    # a run reporting into another folder (a worker, a test, the defect matrix) keeps its figures there
+    monkeypatch.setattr(figures, "reports_dir_of_run", lambda: tmp_path / "worker")
+    monkeypatch.setattr(figures, "REPORTS", tmp_path / "repo-reports")
+    figures.record_step(StepFigures(jobs=10, accepted=10, ready=10), environment="local", declared_capacity=60)
+    assert (tmp_path / "worker" / figures.SUMMARY_FILE).exists()
+    assert not (tmp_path / "repo-reports").exists()
+
+
+def test_the_summaries_of_shards_merge_into_one_run():
+    first = figures.summary_document([StepFigures(jobs=10, accepted=10, ready=10, ready_p95_s=0.4),
+                                      StepFigures(jobs=20, accepted=20, ready=20, ready_p95_s=0.5)],
+                                     environment="local", declared_capacity=60, run_id="shard-1")
+    second = figures.summary_document([StepFigures(jobs=40, accepted=40, ready=39, ready_p95_s=0.9)],
+                                      environment="local", declared_capacity=60, run_id="shard-2")
+    second["written_at"] = "9999-01-01T00:00:00Z"
+    merged = figures.merge_summaries([second, {}, first])
+    assert [s["jobs"] for s in merged["steps"]] == [10, 20, 40]
+    assert merged["capacity_reached"] == {"jobs": 40, "ready": 39, "ready_p95_s": 0.9}
+    assert merged["written_at"] == "9999-01-01T00:00:00Z" and merged["run_id"] == "shard-2"
+    assert figures.merge_summaries([{}, {"steps": []}]) is None
