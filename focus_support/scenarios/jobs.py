@@ -254,4 +254,5 @@ def wait_until_cluster_objects_gone(suite: SuiteContext, job_id: str, timeout_s:
         wait_for_product(gone, timeout_s, 0.3, describe=f"the cluster objects of job {job_id} to go")
     except ProductTimeoutError:
         raise ProductTimeoutError(f"{timeout_s:g} s after job {job_id} ended, the cluster still lists: "
-                                  f"{', '.join(last[0])}", last[0]) from None
+                                  f"{', '.join(last[0])}", last[0],
+                                  Finding("job.resources", "gone", resource_kinds(last[0]))) from None

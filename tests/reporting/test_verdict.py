@@ -182,3 +182,19 @@ def test_the_triage_names_bugs_questions_and_skips():
     assert "Skipped: 1 scenario(s), each for a reason of the environment:" in text
     assert "- 1 × @destructive scenarios are not allowed" in text
     assert "Verdict: FAIL (exit code 1)" in text
+
+
+def test_the_real_registry_knows_the_janitor_that_never_runs_behind_an_ended_job_precondition():
+    # seen with the janitor_stuck_pending switch: the Given of the id-reuse scenario waits for an ended
+    # job to be gone, and bug 26 keeps its cluster objects - that is bug 26, not a new one
+    from focus_support.verdict.registry import load_evidence, load_registry
+
+    record = rec(name="A new job never reuses the id of an earlier one",
+                 step="a multichannel job of channels 1 to 50 was started and has ended",
+                 finding=Finding("job.resources", "gone", ("janitor-job", "janitor-pod", "service")),
+                 rules=("job.id-never-reused",))
+    seen = judge(record, load_registry(), load_evidence())
+    assert (seen.category, seen.bug) == (PRODUCT_KNOWN, "26")
+    streaming_left = rec(name=record.scenario, step=record.step_text, rules=record.rules,
+                         finding=Finding("job.resources", "gone", ("stream-job",)))
+    assert judge(streaming_left, load_registry(), load_evidence()).category == PRODUCT_NEW
