@@ -98,7 +98,7 @@ def beyond_limit_throttled(context):
     statuses = notes.burst.statuses()
     allowed = api.allowed_in(notes.limit, notes.burst.elapsed_s)
     expect(notes.burst.throttled, not_(empty()),
-                f"a 429 among {len(statuses)} back-to-back configure requests (limit {notes.limit.capacity} "
+                f"a 429 among a burst of {len(statuses)} configure requests (limit {notes.limit.capacity} "
                 f"+ {notes.limit.refill_per_s:g}/s); statuses {statuses}")
     expect(len(notes.burst.served), less_than_or_equal_to(allowed),
                 f"requests served in {notes.burst.elapsed_s:.2f} s (a full bucket of {notes.limit.capacity} "

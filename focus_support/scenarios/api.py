@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ class Limit:
 
 @dataclass
 class Burst:
-    """Answers to requests sent back to back, in order."""
+    """Answers to the requests of a burst, in the order sent."""
 
     responses: list[requests.Response] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -88,24 +89,46 @@ BURST_HARD_CAP = 60       # requests; bounds a burst against a server that never
 BURST_DEADLINE_S = 30.0
 
 
+WAVE_MARGIN = 5           # requests beyond a full bucket in the opening wave
+WAVE_THREADS_MAX = 32
+
+
+def send_at_once(client: Any, body: dict[str, Any], count: int) -> tuple[list[requests.Response], list[BaseException]]:
+    """``count`` configure requests sent at the same moment (a thread each, no retry): the answers in
+    the order sent, and what raised instead of answering."""
+    with ThreadPoolExecutor(max_workers=min(count, WAVE_THREADS_MAX), thread_name_prefix="burst") as pool:
+        futures = [pool.submit(configure_once, client, body) for _ in range(count)]
+    answers = [f.result() for f in futures if f.exception() is None]
+    return answers, [error for f in futures if (error := f.exception()) is not None]
+
+
 def burst_until_throttled(client: Any, body: dict[str, Any], limit: Limit,
                           on_response: Callable[[requests.Response], Any] = lambda _: None) -> Burst:
-    """Send configure requests back to back until one is throttled or the bucket is surely exceeded.
+    """Send a full bucket and a few more configure requests at once, then more back to back, until one
+    is throttled or the bucket is surely exceeded.
 
-    A slow server (or a loaded machine) refills the bucket while the burst runs, so the burst goes on
-    until it has sent more than a full bucket plus the refill of the time it took (then a correct
-    server must have throttled), bounded by a count and a deadline. ``on_response`` sees each answer
-    at once (e.g. to register the job an accepted one started).
+    At once, because the server charges a request when it arrives: sent one after another, each
+    waiting for its job to start, a loaded machine gives the bucket time to refill and a correct
+    server never needs to throttle. The back-to-back tail goes on until more than a full bucket plus
+    the refill of the time taken was sent (then a correct server must have throttled), bounded by a
+    count and a deadline. ``on_response`` sees every answer (e.g. to register the job an accepted one
+    started); a request that raised is raised after the others' answers were seen.
     """
     result = Burst()
     started = time.monotonic()
-    while len(result.responses) < BURST_HARD_CAP and time.monotonic() - started < BURST_DEADLINE_S:
+    wave, failed = send_at_once(client, body, min(limit.capacity + WAVE_MARGIN, BURST_HARD_CAP))
+    for response in wave:
+        on_response(response)
+        result.responses.append(response)
+    result.elapsed_s = time.monotonic() - started
+    if failed:
+        raise failed[0]
+    while (not result.throttled and len(result.responses) <= allowed_in(limit, result.elapsed_s)
+           and len(result.responses) < BURST_HARD_CAP and result.elapsed_s < BURST_DEADLINE_S):
         response = configure_once(client, body)
         on_response(response)
         result.responses.append(response)
         result.elapsed_s = time.monotonic() - started
-        if response.status_code == THROTTLED or len(result.responses) > allowed_in(limit, result.elapsed_s):
-            break
     return result
 
 

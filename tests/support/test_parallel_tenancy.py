@@ -169,3 +169,54 @@ def test_a_token_bucket_server_always_ends_the_step_throttled(gap_s):
     finally:
         ratelimit.time.monotonic = real  # type: ignore[assignment]
     assert answers[-1].status_code == THROTTLED, [a.status_code for a in answers]
+
+
+# --- a burst beyond the limit, however slowly the server answers ---------------------------------
+class SlowBucketServer:
+    """A client whose server charges a token bucket when a request arrives and then takes 0.3 s of its
+    (fake) clock to answer: sent one after another, the bucket refills faster than it empties."""
+
+    def __init__(self, limit: Limit, wave: int) -> None:
+        self.limit, self.clock = limit, Clock()
+        self.tokens, self.stamp = float(limit.capacity), 0.0
+        self.lock = threading.Lock()
+        self.arrived = threading.Barrier(wave, timeout=10)  # every request of the wave arrives first
+
+    def send_configure(self, body, retry=None):
+        with self.lock:
+            self.tokens = min(self.limit.capacity, self.tokens + (self.clock.now - self.stamp) * self.limit.refill_per_s)
+            self.stamp = self.clock.now
+            granted = self.tokens >= 1
+            self.tokens -= 1 if granted else 0
+        if not self.arrived.broken:
+            try:
+                self.arrived.wait()
+            except threading.BrokenBarrierError:
+                pass  # the back-to-back tail: nobody else will arrive
+        with self.lock:
+            self.clock.now += 0.3
+        return Answer(200 if granted else THROTTLED)
+
+
+def test_a_burst_is_throttled_even_when_each_request_takes_longer_than_a_refill(monkeypatch):
+    from focus_support.scenarios import api
+
+    limit = Limit(capacity=10, refill_per_s=5.0)
+    server = SlowBucketServer(limit, wave=limit.capacity + api.WAVE_MARGIN)
+    monkeypatch.setattr(api.time, "monotonic", server.clock)
+    seen = []
+    burst = api.burst_until_throttled(server, {}, limit, seen.append)
+    assert len(burst.throttled) == api.WAVE_MARGIN and len(burst.served) == limit.capacity
+    assert len(seen) == len(burst.responses) == limit.capacity + api.WAVE_MARGIN
+
+
+def test_a_server_that_never_throttles_is_caught_by_the_burst(monkeypatch):
+    from focus_support.scenarios import api
+
+    class NeverThrottles:
+        def send_configure(self, body, retry=None):
+            return Answer(200)
+
+    burst = api.burst_until_throttled(NeverThrottles(), {}, Limit(capacity=10, refill_per_s=5.0))
+    assert not burst.throttled
+    assert len(burst.served) > api.allowed_in(Limit(capacity=10, refill_per_s=5.0), burst.elapsed_s)
