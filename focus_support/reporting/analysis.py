@@ -182,6 +182,8 @@ def _bug_status_mark(state: BugState) -> str:
 def _bug_status_text(state: BugState) -> str:
     if state.state == NOT_REPRODUCED:
         return "✅ no longer reproduces"
+    if state.state == NOT_EXERCISED and state.passed_in:
+        return f"⏭ not fully exercised ({len(state.passed_in)} passed, {len(state.other)} skipped or failing otherwise)"
     if state.state == NOT_EXERCISED:
         return "⏭ not exercised"
     return _bug_status_mark(state)

@@ -58,6 +58,7 @@ class Row:
     failed: list[ScenarioRecord] = field(default_factory=list)
     state: str | None = None        # for known bugs: reproduces / no longer reproduces / not exercised
     total: int = 0
+    passed: int = 0                 # for known bugs: covered scenarios that passed
 
     @property
     def priority(self) -> str:
@@ -67,6 +68,9 @@ class Row:
     def status(self) -> str:
         if self.state == NOT_REPRODUCED:
             return f"✅ no longer reproduces ({self.total} passed) — verify the fix and close it"
+        if self.state == NOT_EXERCISED and self.passed:
+            # some covered scenarios were skipped (e.g. on a shared environment): no claim of a fix
+            return f"⏭ not fully exercised ({self.passed} passed, {self.total - self.passed} skipped or failing otherwise)"
         if self.state == NOT_EXERCISED:
             return "⏭ not exercised in this run"
         return f"{MARK[self.category]} failing {len(self.failed)}/{max(self.total, len(self.failed))}"
@@ -132,7 +136,8 @@ class Triage:
             bug = state.bug
             row = Row(item=f"{bug.label} {bug.title}", category=PRODUCT_KNOWN, severity=bug.severity,
                       failed=[r for r in self.records if r.bug == bug.id], state=state.state,
-                      total=len(state.reproduced_in) + len(state.passed_in) + len(state.other))
+                      total=len(state.reproduced_in) + len(state.passed_in) + len(state.other),
+                      passed=len(state.passed_in))
             rows[(PRODUCT_KNOWN, bug.id)] = row
         order = {c: i for i, c in enumerate(CATEGORIES)}
         return sorted(rows.values(), key=lambda r: (order[r.category], r.state == NOT_EXERCISED,

@@ -198,3 +198,15 @@ def test_the_real_registry_knows_the_janitor_that_never_runs_behind_an_ended_job
     streaming_left = rec(name=record.scenario, step=record.step_text, rules=record.rules,
                          finding=Finding("job.resources", "gone", ("stream-job",)))
     assert judge(streaming_left, load_registry(), load_evidence()).category == PRODUCT_NEW
+
+
+def test_a_known_bug_with_some_scenarios_skipped_is_not_called_fixed_nor_unexercised():
+    records = [rec(status="passed", kind="passed"),
+               rec(name="A burst of 40 jobs leaves nothing", status="skipped", kind="skipped")]
+    verdicts = [verdict(r) for r in records]
+    (state,) = [s for s in bug_states(records, verdicts, REGISTRY) if s.bug.id == "26"]
+    assert state.state == NOT_EXERCISED and state.passed_in and state.other
+    from focus_support.reporting.triage import Row
+
+    row = Row(item="#26", category=PRODUCT_KNOWN, state=state.state, total=2, passed=1)
+    assert row.status == "⏭ not fully exercised (1 passed, 1 skipped or failing otherwise)"
