@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -67,6 +68,30 @@ def _selected(db_path: Path, modules: set[str], rerun_survivors: bool) -> list[s
     return ids
 
 
+BATCH_STOP_TIMEOUT_S = 120.0   # the batch stops its probe and its stack
+INTERRUPT_GRACE_S = 2.0
+
+
+def run_batch_process(command: list[str], cwd: Path) -> int:
+    """Run a batch; on Ctrl-C let it stop its probe and its stack before giving up.
+
+    ``subprocess.call`` would SIGKILL the batch at once, leaving its sandbox stack running."""
+    process = subprocess.Popen(command, cwd=cwd)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        try:  # a terminal's Ctrl-C reached the batch too: it is stopping; otherwise tell it to
+            process.wait(timeout=INTERRUPT_GRACE_S)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)   # once stopping, it ignores a second one
+        try:
+            process.wait(timeout=BATCH_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="make mutation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,9 +139,9 @@ def main(argv: list[str]) -> int:
             print(f"[mutation] batch of {len(chunk)} ({first + len(chunk)}/{len(ids)}); waiting for "
                   f"{args.lock or 'no lock'}", flush=True)
             with holding(args.lock):
-                code = subprocess.call([sys.executable, "-m", "scripts.mutation.batch", "--db", str(db_path),
-                                        "--workdir", str(workdir), "--ids", str(ids_file),
-                                        "--timeout", str(args.timeout)], cwd=tree)
+                code = run_batch_process([sys.executable, "-m", "scripts.mutation.batch", "--db", str(db_path),
+                                          "--workdir", str(workdir), "--ids", str(ids_file),
+                                          "--timeout", str(args.timeout)], cwd=tree)
             if code:
                 print(f"[mutation] the batch stopped with exit code {code}", file=sys.stderr)
                 return code
@@ -130,4 +155,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("[mutation] interrupted: the batch stopped its probe and its stack; the mutants judged so far "
+              "stay in the session (make mutation ARGS=--resume continues)", file=sys.stderr)
+        sys.exit(130)

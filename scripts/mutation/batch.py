@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
+
+import psutil
 
 from cosmic_ray.mutating import mutate_and_test
 from cosmic_ray.work_db import WorkDB, use_db
@@ -36,6 +39,26 @@ def probe_outcome(output: str | None) -> tuple[str, str]:
     return "error", "the probe printed no outcome (it crashed or cosmic-ray's own timeout ended it)"
 
 
+CHILD_STOP_TIMEOUT_S = 10.0
+
+
+def stop_children() -> None:
+    """Stop every process this one started, however deep: cosmic-ray starts the probe in a session of
+    its own (so a terminal's Ctrl-C never reaches it) and does not stop it when interrupted."""
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            continue
+    _, alive = psutil.wait_procs(children, timeout=CHILD_STOP_TIMEOUT_S)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            continue
+
+
 def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float) -> int:
     """Apply and judge each mutant; returns how many were killed."""
     from focus_sandbox.stack import running_stack
@@ -49,26 +72,39 @@ def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float
         if not todo:
             return 0
         with running_stack(profile="spec", home=home, logs_dir=workdir / "sandbox-logs"):
-            os.environ["FOCUS_SANDBOX_HOME"] = str(home)
-            (workdir / "server-runs-a-mutant").unlink(missing_ok=True)
-            for n, item in enumerate(todo, 1):
-                mutation = item.mutations[0]
-                command = " ".join(shlex.quote(a) for a in [
-                    sys.executable, "-m", "scripts.mutation.probe", "--module", str(mutation.module_path),
-                    "--function", str(mutation.definition_name), "--workdir", str(workdir),
-                    "--timeout", str(timeout_s)])
-                started = time.monotonic()
-                result = mutate_and_test(item.mutations, command, timeout_s + 120)
-                outcome, why = probe_outcome(result.output)
-                if result.worker_outcome == WorkerOutcome.NORMAL:
-                    result = WorkResult(worker_outcome=WorkerOutcome.NORMAL, diff=result.diff,
-                                        output=f"{OUTCOME_LINE}{outcome}: {why}",
-                                        test_outcome=TEST_OUTCOME.get(outcome, TestOutcome.INCOMPETENT))
-                db.set_result(item.job_id, result)
-                killed += outcome == "killed"
-                print(f"[mutation] {n}/{len(todo)} {mutation.module_path}:{mutation.start_pos[0]} "
-                      f"{mutation.operator_name.removeprefix('core/')} -> {outcome} "
-                      f"({time.monotonic() - started:.1f} s) {why[:120]}", flush=True)
+            try:
+                killed = _judge_each(db, todo, home, workdir, timeout_s)
+            except KeyboardInterrupt:
+                # a second Ctrl-C must not cut the stack's own shutdown short
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                stop_children()
+                raise
+    return killed
+
+
+def _judge_each(db: WorkDB, todo: list, home: Path, workdir: Path, timeout_s: float) -> int:
+    """Apply, probe and record each mutant on the running stack; returns how many were killed."""
+    killed = 0
+    os.environ["FOCUS_SANDBOX_HOME"] = str(home)
+    (workdir / "server-runs-a-mutant").unlink(missing_ok=True)
+    for n, item in enumerate(todo, 1):
+        mutation = item.mutations[0]
+        command = " ".join(shlex.quote(a) for a in [
+            sys.executable, "-m", "scripts.mutation.probe", "--module", str(mutation.module_path),
+            "--function", str(mutation.definition_name), "--workdir", str(workdir),
+            "--timeout", str(timeout_s)])
+        started = time.monotonic()
+        result = mutate_and_test(item.mutations, command, timeout_s + 120)
+        outcome, why = probe_outcome(result.output)
+        if result.worker_outcome == WorkerOutcome.NORMAL:
+            result = WorkResult(worker_outcome=WorkerOutcome.NORMAL, diff=result.diff,
+                                output=f"{OUTCOME_LINE}{outcome}: {why}",
+                                test_outcome=TEST_OUTCOME.get(outcome, TestOutcome.INCOMPETENT))
+        db.set_result(item.job_id, result)
+        killed += outcome == "killed"
+        print(f"[mutation] {n}/{len(todo)} {mutation.module_path}:{mutation.start_pos[0]} "
+              f"{mutation.operator_name.removeprefix('core/')} -> {outcome} "
+              f"({time.monotonic() - started:.1f} s) {why[:120]}", flush=True)
     return killed
 
 
@@ -85,4 +121,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)   # its probe and its stack are stopped (run_batch); the caller says so

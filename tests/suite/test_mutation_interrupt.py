@@ -1,0 +1,59 @@
+"""Ctrl-C during `make mutation` stops the batch through its own shutdown (probe and stack), never a SIGKILL."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from scripts.mutation import __main__ as mutation
+
+# stands for a batch: it stops cleanly on SIGINT, and it is the one that interrupts its caller here
+BATCH = """
+import os, pathlib, signal, sys
+def stop(*_):
+    pathlib.Path(sys.argv[1]).write_text("stack stopped")
+    sys.exit(130)
+signal.signal(signal.SIGINT, stop)
+os.kill(os.getppid(), signal.SIGINT)
+signal.pause()
+"""
+
+
+def test_an_interrupted_run_lets_its_batch_stop_its_stack(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutation, "INTERRUPT_GRACE_S", 0.2)
+    marker = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        mutation.run_batch_process([sys.executable, "-c", BATCH, str(marker)], cwd=tmp_path)
+    assert marker.read_text() == "stack stopped"
+
+
+def test_a_batch_that_ends_on_its_own_gives_its_exit_code(tmp_path):
+    assert mutation.run_batch_process([sys.executable, "-c", "raise SystemExit(3)"], cwd=tmp_path) == 3
+
+
+STOPPING_BATCH = """
+import signal, subprocess, sys, time
+import psutil
+from scripts.mutation.batch import stop_children
+probe = ("import signal, subprocess, sys\\n"
+         "subprocess.Popen([sys.executable, '-c', 'import signal; signal.pause()'], start_new_session=True)\\n"
+         "signal.pause()\\n")
+subprocess.Popen([sys.executable, "-c", probe], start_new_session=True)
+me, deadline = psutil.Process(), time.monotonic() + 10
+while len(me.children(recursive=True)) < 2 and time.monotonic() < deadline:
+    psutil.wait_procs(me.children(recursive=True), timeout=0.05)
+before = len(me.children(recursive=True))
+stop_children()
+print(before, len(me.children(recursive=True)))
+"""
+
+
+def test_stopping_a_batch_reaches_the_probe_and_its_behave_in_sessions_of_their_own():
+    # in a process of its own: stop_children stops every child of the calling process
+    import subprocess
+
+    from scripts.mutation.__main__ import REPO
+
+    out = subprocess.run([sys.executable, "-c", STOPPING_BATCH], cwd=REPO, capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.split() == ["2", "0"], out.stderr
