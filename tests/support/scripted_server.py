@@ -86,3 +86,13 @@ class ScriptedServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+class RegisteredJobs:
+    """What registering a started job needs of the run's JobTracker: the ids, in order."""
+
+    def __init__(self) -> None:
+        self.registered: list[str] = []
+
+    def register(self, job_id: str) -> None:
+        self.registered.append(job_id)

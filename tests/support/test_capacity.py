@@ -15,7 +15,7 @@ from focus_support.preflight import PreflightReport
 from focus_support.scenarios import capacity, capacity_figures as figures
 from focus_support.scenarios.capacity_figures import StepFigures
 from support.conftest import write_runtime
-from support.scripted_server import Reply
+from support.scripted_server import RegisteredJobs, Reply
 
 REPO = Path(__file__).resolve().parents[2]
 KEFAR_SABA_SECRETS = {"FOCUS_KEFAR_SABA_WEB_PASSWORD": "w", "FOCUS_KEFAR_SABA_MONGODB_URI": "m",
@@ -125,22 +125,12 @@ class _State:
         self.created_job_ids: list[str] = []
 
 
-class _Jobs:
-    """What registering a started job needs of the run's JobTracker."""
-
-    def __init__(self):
-        self.registered: list[str] = []
-
-    def register(self, job_id):
-        self.registered.append(job_id)
-
-
 class _Suite:
     """What run_ramp needs of a SuiteContext, on a scripted server."""
 
     def __init__(self, environment, url):
         self.environment, self.url = environment, url
-        self.jobs = _Jobs()
+        self.jobs = RegisteredJobs()
 
     def new_focus_client(self, limiter=None, **kwargs):
         return FocusClient(self.url, limiter=limiter, **kwargs)

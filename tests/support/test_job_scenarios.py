@@ -8,22 +8,14 @@ import pytest
 from focus_support.clients import FocusClient
 from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import jobs, notes_of
-from support.scripted_server import Reply
-
-
-class _Jobs:
-    def __init__(self):
-        self.registered: list[str] = []
-
-    def register(self, job_id):
-        self.registered.append(job_id)
+from support.scripted_server import RegisteredJobs, Reply
 
 
 class _Suite:
     """What starting and cancelling jobs needs of a SuiteContext."""
 
     def __init__(self, url):
-        self.focus, self.jobs = FocusClient(url), _Jobs()
+        self.focus, self.jobs = FocusClient(url), RegisteredJobs()
 
 
 def test_jobs_are_started_on_their_own_channels_registered_and_each_cancelled(server):
