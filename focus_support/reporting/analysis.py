@@ -18,7 +18,7 @@ from pathlib import Path
 from focus_support.reporting.records import ScenarioRecord
 from focus_support.reporting.run_facts import RunFacts, capacity_summary, load_facts
 from focus_support.reporting.tags import PRIORITY
-from focus_support.reporting.triage import Triage
+from focus_support.reporting.triage import Triage, partly_exercised
 from focus_support.verdict.classify import (
     INFRASTRUCTURE, INTERRUPTED, NEEDS_VERIFICATION, NOT_EXERCISED, NOT_REPRODUCED, PRODUCT_NEW, TARGET_MISSED,
     BugState, base_name,
@@ -183,7 +183,7 @@ def _bug_status_text(state: BugState) -> str:
     if state.state == NOT_REPRODUCED:
         return "✅ no longer reproduces"
     if state.state == NOT_EXERCISED and state.passed_in:
-        return f"⏭ not fully exercised ({len(state.passed_in)} passed, {len(state.other)} skipped or failing otherwise)"
+        return partly_exercised(len(state.passed_in), len(state.other))
     if state.state == NOT_EXERCISED:
         return "⏭ not exercised"
     return _bug_status_mark(state)

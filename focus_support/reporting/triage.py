@@ -48,6 +48,12 @@ def classified(records: Iterable[ScenarioRecord], registry: Registry | None = No
     return out
 
 
+def partly_exercised(passed: int, not_passed: int) -> str:
+    """A known bug some of whose scenarios passed while others were skipped (e.g. on a shared
+    environment) or failed another way: no claim of a fix."""
+    return f"⏭ not fully exercised ({passed} passed, {not_passed} skipped or failing otherwise)"
+
+
 @dataclass
 class Row:
     """One line of the triage table."""
@@ -69,8 +75,7 @@ class Row:
         if self.state == NOT_REPRODUCED:
             return f"✅ no longer reproduces ({self.total} passed) — verify the fix and close it"
         if self.state == NOT_EXERCISED and self.passed:
-            # some covered scenarios were skipped (e.g. on a shared environment): no claim of a fix
-            return f"⏭ not fully exercised ({self.passed} passed, {self.total - self.passed} skipped or failing otherwise)"
+            return partly_exercised(self.passed, self.total - self.passed)
         if self.state == NOT_EXERCISED:
             return "⏭ not exercised in this run"
         return f"{MARK[self.category]} failing {len(self.failed)}/{max(self.total, len(self.failed))}"

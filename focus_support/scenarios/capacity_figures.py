@@ -220,7 +220,7 @@ def record_step(step: StepFigures, *, environment: str, declared_capacity: int,
     steps[step.jobs] = step
     document = summary_document(list(steps.values()), environment=environment,
                                 declared_capacity=declared_capacity, run_id=run_id)
-    ordered = [StepFigures.from_dict(s) for s in document["steps"]]
+    ordered = sorted(steps.values(), key=lambda s: s.jobs)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{SUMMARY_FILE}.{os.getpid()}")
     partial.write_text(json.dumps(document, indent=2) + "\n")
