@@ -29,7 +29,7 @@ from cosmic_ray.work_item import WorkerOutcome
 from focus_sandbox.stack.machine_lock import DEFAULT_LOCK, holding
 from scripts.mutation.report import summary_lines, write_report
 from scripts.mutation.scope import TARGETS
-from scripts.mutation.session import copy_tree, init_session, sources_digest
+from scripts.mutation.session import copy_tree, init_session, review_equivalents, sources_digest
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORKDIR = REPO / "reports" / "mutation-session"
@@ -47,10 +47,18 @@ def _targets(names: list[str]):
     return chosen
 
 
+def _source_order(item) -> tuple:
+    m = item.mutations[0]
+    return str(m.module_path), tuple(m.start_pos), m.operator_name, m.occurrence
+
+
 def _selected(db_path: Path, modules: set[str], rerun_survivors: bool) -> list[str]:
     """Job ids to run: pending ones of the modules (and, when asked, the last survivors again)."""
     with use_db(str(db_path), WorkDB.Mode.open) as db:
-        ids = [i.job_id for i in db.pending_work_items if str(i.mutations[0].module_path) in modules]
+        # in source order, not cosmic-ray's (random) job ids: a --seed then samples the same mutants every session
+        pending = sorted((i for i in db.pending_work_items if str(i.mutations[0].module_path) in modules),
+                         key=_source_order)
+        ids = [i.job_id for i in pending]
         if rerun_survivors:
             results = dict(db.results)
             again = []
@@ -128,6 +136,11 @@ def main(argv: list[str]) -> int:
                                              "modules": [t.path for t in targets]}))
             print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
                   f"{counts['equivalent']} reviewed equivalents", flush=True)
+        else:
+            marked = review_equivalents(tree, db_path, targets)
+            if marked:
+                print(f"[mutation] {marked} mutant(s) of the session are now reviewed equivalents "
+                      "(config/mutation_equivalents.yaml)", flush=True)
         ids = _selected(db_path, {t.path for t in targets}, args.rerun_survivors)
         if args.sample:
             ids = random.Random(args.seed).sample(ids, min(args.sample, len(ids)))

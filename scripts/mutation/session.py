@@ -96,27 +96,19 @@ def init_session(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGET
     """
     equivalents = load_equivalents() if equivalents is None else equivalents
     maps = {t.path: read_map(root, t) for t in targets}
-    sources = {t.path: (root / t.path).read_text(encoding="utf-8").splitlines() for t in targets}
+    sources = _sources(root, targets)
     counts = {"pending": 0, "out of scope": 0, "equivalent": 0}
+    by_path = {t.path: t for t in targets}
     with use_db(str(db_path.resolve()), WorkDB.Mode.create) as db, contextlib.chdir(root):
         # relative paths: cosmic-ray records them as given, and the probe and the report read them so
         cosmic_ray_init([Path(t.path) for t in targets], db, {})
         for item in list(db.pending_work_items):
             mutation = item.mutations[0]
-            target = target_of(str(mutation.module_path))
+            target = by_path[str(mutation.module_path)]
             reason = skip_reason(target, maps[target.path], mutation.operator_name, mutation.definition_name,
                                  tuple(mutation.start_pos))
             if reason is None:
-                line = mutation.start_pos[0]
-                original = sources[target.path][line - 1]
-                candidates = [e for e in equivalents if e.module == target.path
-                              and e.operator == mutation.operator_name and e.line == original.strip()]
-                mutated = (mutated_line(root, target.path, mutation.operator_name, mutation.occurrence, line)
-                           if any(e.mutated for e in candidates) else None)
-                hit = next((e for e in candidates if e.matches(target.path, mutation.operator_name, original,
-                                                               mutated)), None)
-                if hit is not None:
-                    reason = EQUIVALENT + hit.why
+                reason = equivalent_reason(root, sources, equivalents, mutation)
             if reason is None:
                 counts["pending"] += 1
                 continue
@@ -124,3 +116,47 @@ def init_session(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGET
             db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
     return counts
 
+
+def review_equivalents(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGETS,
+                       equivalents: list[Equivalent] | None = None) -> int:
+    """Mark the session's pending and surviving mutants that are now reviewed equivalents; returns how many.
+
+    Reviewing a survivor into config/mutation_equivalents.yaml then counts at once, without a new session.
+    A killed mutant stays killed: a scenario that tells it apart proves it was not equivalent.
+    """
+    equivalents = load_equivalents() if equivalents is None else equivalents
+    sources = _sources(root, targets)
+    marked = 0
+    with use_db(str(db_path.resolve()), WorkDB.Mode.open) as db:
+        results = dict(db.results)
+        for item in db.work_items:
+            mutation = item.mutations[0]
+            result = results.get(item.job_id)
+            if str(mutation.module_path) not in sources or (result is not None and (
+                    result.worker_outcome == WorkerOutcome.SKIPPED or (result.output or "").startswith("MUTANT killed"))):
+                continue
+            reason = equivalent_reason(root, sources, equivalents, mutation)
+            if reason is not None:
+                db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
+                marked += 1
+    return marked
+
+
+def _sources(root: Path, targets: tuple[Target, ...]) -> dict[str, list[str]]:
+    return {t.path: (root / t.path).read_text(encoding="utf-8").splitlines() for t in targets}
+
+
+def equivalent_reason(root: Path, sources: dict[str, list[str]], equivalents: list[Equivalent],
+                      mutation) -> str | None:
+    """``equivalent: <why>`` when the mutant is a reviewed equivalent, else None."""
+    module = str(mutation.module_path)
+    line = mutation.start_pos[0]
+    original = sources[module][line - 1]
+    candidates = [e for e in equivalents if e.module == module
+                  and e.operator == mutation.operator_name and e.line == original.strip()]
+    if not candidates:
+        return None
+    mutated = (mutated_line(root, module, mutation.operator_name, mutation.occurrence, line)
+               if any(e.mutated for e in candidates) else None)
+    hit = next((e for e in candidates if e.matches(module, mutation.operator_name, original, mutated)), None)
+    return None if hit is None else EQUIVALENT + hit.why

@@ -145,3 +145,33 @@ def test_a_random_sample_of_three_mutants_is_applied_run_and_judged(tmp_path):
     assert all(m.outcome in ("killed", "survived", "timeout", "stillborn") for m in judged), judged
     assert all(m.diff for m in judged), "each judged mutant keeps its diff"
     assert "Mutation score:" in report.read_text()
+
+
+def test_a_survivor_reviewed_later_becomes_an_equivalent_and_a_killed_mutant_stays_killed(tmp_path):
+    """Reviewing a survivor into config/mutation_equivalents.yaml counts at once (make mutation --resume)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    from scripts.mutation.scope import Target
+    from scripts.mutation.session import init_session, review_equivalents
+
+    (tmp_path / "rule.py").write_text("def limit(x):\n    return x + 1\n\n\ndef other(y):\n    return y - 1\n")
+    target = Target("rule.py", "made-up rule", ("features/x",))
+    db_path = tmp_path / "session.sqlite"
+    counts = init_session(tmp_path, db_path, (target,), equivalents=[])
+    assert counts["equivalent"] == 0 and counts["pending"] >= 2
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        items = {i.mutations[0].operator_name + str(i.mutations[0].start_pos[0]): i.job_id for i in db.work_items}
+        db.set_result(items["core/ReplaceBinaryOperator_Add_Sub2"], WorkResult(
+            worker_outcome=WorkerOutcome.NORMAL, output="MUTANT survived: 3 scenario(s) ran",
+            test_outcome=TestOutcome.SURVIVED))
+        db.set_result(items["core/ReplaceBinaryOperator_Sub_Add6"], WorkResult(
+            worker_outcome=WorkerOutcome.NORMAL, output="MUTANT killed: S [f:1]", test_outcome=TestOutcome.KILLED))
+    reviewed = [Equivalent("rule.py", "core/ReplaceBinaryOperator_Add_Sub", "return x + 1", "made-up reason"),
+                Equivalent("rule.py", "core/ReplaceBinaryOperator_Sub_Add", "return y - 1", "wrongly reviewed")]
+    assert review_equivalents(tmp_path, db_path, (target,), reviewed) == 1
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        results = dict(db.results)
+    assert results[items["core/ReplaceBinaryOperator_Add_Sub2"]].output == "equivalent: made-up reason"
+    assert results[items["core/ReplaceBinaryOperator_Sub_Add6"]].output.startswith("MUTANT killed")
+    assert review_equivalents(tmp_path, db_path, (target,), reviewed) == 0, "marking twice changes nothing"
