@@ -27,6 +27,7 @@ from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import WorkerOutcome
 
 from focus_sandbox.stack.machine_lock import DEFAULT_LOCK, holding
+from scripts.mutation.batch import interrupt_on_signals
 from scripts.mutation.report import summary_lines, write_report
 from scripts.mutation.scope import TARGETS
 from scripts.mutation.session import copy_tree, init_session, review_equivalents, sources_digest
@@ -168,6 +169,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    interrupt_on_signals()
     try:
         sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:

@@ -42,6 +42,19 @@ def probe_outcome(output: str | None) -> tuple[str, str]:
 CHILD_STOP_TIMEOUT_S = 10.0
 
 
+def interrupt_on_signals() -> None:
+    """SIGINT and SIGTERM both raise KeyboardInterrupt, so every way of stopping a run stops it cleanly.
+
+    A process started in the background of a non-interactive shell inherits SIGINT ignored, and CI
+    runners cancel with SIGTERM: without this, ``kill -INT`` did nothing and SIGTERM left the stack running.
+    """
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def stop_children() -> None:
     """Stop every process this one started, however deep: cosmic-ray starts the probe in a session of
     its own (so a terminal's Ctrl-C never reaches it) and does not stop it when interrupted."""
@@ -121,6 +134,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    interrupt_on_signals()
     try:
         sys.exit(main(sys.argv[1:]))
     except KeyboardInterrupt:

@@ -57,3 +57,31 @@ def test_stopping_a_batch_reaches_the_probe_and_its_behave_in_sessions_of_their_
     out = subprocess.run([sys.executable, "-c", STOPPING_BATCH], cwd=REPO, capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.split() == ["2", "0"], out.stderr
+
+
+SIGNALLED_RUN = """
+import signal, sys, time
+from scripts.mutation.batch import interrupt_on_signals
+signal.signal(signal.SIGINT, signal.SIG_IGN)   # as inherited by a background job of a non-interactive shell
+interrupt_on_signals()
+print("ready", flush=True)
+try:
+    time.sleep(30)
+except KeyboardInterrupt:
+    print("stopped cleanly", flush=True)
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_run_started_in_the_background_stops_cleanly_on_sigint_and_on_sigterm(signum):
+    import signal
+    import subprocess
+
+    from scripts.mutation.__main__ import REPO
+
+    run = subprocess.Popen([sys.executable, "-c", SIGNALLED_RUN], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert run.stdout.readline().strip() == "ready"
+    run.send_signal(getattr(signal, signum))
+    out, _ = run.communicate(timeout=20)
+    assert (run.returncode, out.strip()) == (130, "stopped cleanly")
