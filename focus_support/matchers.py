@@ -75,27 +75,39 @@ def has_status(status: int) -> HasStatus:
 
 
 REJECTION_STATUSES = (400, 422)
+MALFORMED_ID_STATUSES = (400, 404)
 
 
-class IsRejection(BaseMatcher[requests.Response]):
-    """400 or 422: the product's documents disagree on which (contract 15), so either is a rejection."""
+class HasStatusAmong(BaseMatcher[requests.Response]):
+    """One of several statuses, where the product's documents allow each of them."""
+
+    def __init__(self, statuses: tuple[int, ...], kind: str, label: str) -> None:
+        self.statuses = statuses
+        self.kind = kind       # the finding's "expected" (known-bug signatures match it)
+        self.label = label
 
     def _matches(self, item: Any) -> bool:
-        return isinstance(item, requests.Response) and item.status_code in REJECTION_STATUSES
+        return isinstance(item, requests.Response) and item.status_code in self.statuses
 
     def describe_to(self, description: Description) -> None:
-        description.append_text("a rejection: an HTTP response with status 400 or 422")
+        description.append_text(f"{self.label}: an HTTP response with status "
+                                + " or ".join(str(s) for s in self.statuses))
 
     def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
         HasStatus(0).describe_mismatch(item, mismatch_description)
 
     def finding(self, item: Any) -> Finding:
-        return Finding("http.status", "rejected", (response_kind(item),))
+        return Finding("http.status", self.kind, (response_kind(item),))
 
 
-def is_rejection() -> IsRejection:
+def is_rejection() -> HasStatusAmong:
     """A 400 or a 422 (either may be right until the product team answers, contract 15)."""
-    return IsRejection()
+    return HasStatusAmong(REJECTION_STATUSES, "rejected", "a rejection")
+
+
+def is_refusal_of_a_malformed_id() -> HasStatusAmong:
+    """A 400 or a 404: contract 2 allows either for an id that is not a job id."""
+    return HasStatusAmong(MALFORMED_ID_STATUSES, "refused as malformed", "a refusal of a malformed id")
 
 
 class NamesField(BaseMatcher[Any]):

@@ -11,6 +11,7 @@ from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
 from focus_support.scenarios.common import has_namespace_to_itself, register_job_from
 from focus_support.scenarios.metadata import wire_kind
 from focus_support.verdict import expect, fail
+from focus_support.verdict.findings import status_kind
 
 
 def _notes(context) -> api.ApiNotes:
@@ -90,6 +91,17 @@ def send_burst(context):
         _remember_throttle(context, response)
 
     notes.burst = api.burst_until_throttled(suite.focus, cfg.valid_payload("multichannel", (1, 10)), notes.limit, keep)
+
+
+@then('every answer of the burst either started a job or said "too many requests"')
+def burst_answers_served_or_throttled(context):
+    burst = _notes(context).burst
+    odd = [r for r in burst.responses if r.status_code not in (200, api.THROTTLED)]
+    if odd:
+        raise fail(f"expected each of the burst's {len(burst.responses)} valid configure requests to be served "
+                   f"(200) or throttled ({api.THROTTLED}); {len(odd)} answered otherwise, statuses in order "
+                   f"{burst.statuses()}; the first:\n{describe_response(odd[0])}",
+                   "http.status", f"200 or {api.THROTTLED}", [status_kind(r.status_code) for r in odd])
 
 
 @then("the requests beyond the limit are throttled")

@@ -5,7 +5,7 @@ from behave import given, then, when
 from hamcrest import greater_than, has_entries
 
 from focus_support.clients import describe_response
-from focus_support.matchers import has_error_containing, has_status
+from focus_support.matchers import has_error_containing, has_status, is_refusal_of_a_malformed_id
 from focus_support.scenarios import configuration as cfg, jobs, notes_of
 from focus_support.verdict import expect
 
@@ -87,6 +87,16 @@ def metadata_gone(context):
 @when("I read the metadata of a job that never existed")
 def read_unknown_metadata(context):
     context.state.remember(context.suite.focus.get_metadata_response(jobs.NEVER_ISSUED_JOB_ID))
+
+
+@when('I read the metadata of the job id "{job_id}"')
+def read_metadata_of(context, job_id):
+    context.state.remember(context.suite.focus.get_metadata_response(job_id))
+
+
+@then("Focus Server refuses the job id as malformed or unknown")
+def malformed_job_id(context):
+    expect(context.state.response, is_refusal_of_a_malformed_id())
 
 
 @then("Focus Server says the job id is invalid")

@@ -132,6 +132,11 @@ def rows_differ_in_channels(context):
     streaming.require_same_row_layout_but_channels(first, second)
 
 
+@then("a row of the job's streams holds one value for each channel it carries")
+def one_value_per_channel(context):
+    streaming.require_one_value_per_channel(_job(context))
+
+
 @then("a row of the job's streams measures channel count × frequency bins × 4 bytes")
 def row_size_measured(context):
     streaming.require_row_size(_job(context))

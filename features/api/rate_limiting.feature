@@ -14,7 +14,8 @@ Feature: Rate limiting of configuration requests
   @normal @rule:api.throttled-answer @fixture.rate_limit_recovery @requires_cluster
   Scenario: A burst beyond the limit is throttled with advice on when to retry
     When I send configuration requests in a burst beyond the rate limit
-    Then the requests beyond the limit are throttled
+    Then every answer of the burst either started a job or said "too many requests"
+    And the requests beyond the limit are throttled
     And every throttled answer says after how many seconds to retry
 
   @critical @rule:api.throttled-answer @fixture.rate_limit_recovery @requires_cluster @requires_rabbitmq

@@ -50,6 +50,16 @@ Feature: Job lifecycle
     When I read the metadata of a job that never existed
     Then Focus Server says the job id is invalid
 
+  @normal @rule:job.malformed-id
+  Scenario Outline: Metadata of an id that is not a job id (<kind>) is refused
+    When I read the metadata of the job id "<job id>"
+    Then Focus Server refuses the job id as malformed or unknown
+
+    Examples:
+      | kind                       | job id    |
+      | words                      | not-a-job |
+      | one number without a dash  | 42        |
+
   @normal @rule:job.id-never-reused @requires_cluster
   Scenario: A new job never reuses the id of an earlier one
     Given a multichannel job of channels 1 to 50 was started and has ended

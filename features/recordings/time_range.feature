@@ -83,3 +83,8 @@ Feature: Recordings in a time range
       | problem                             | field      |
       | a start time given as text          | start_time |
       | an end time given as true           | end_time   |
+
+    @rule:recordings.epoch-times
+    Examples: A time before the epoch
+      | problem                             | field      |
+      | a start time before 1970            | start_time |

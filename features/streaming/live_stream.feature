@@ -51,6 +51,12 @@ Feature: The data a live job streams
       | singlechannel | 7     | 7    |
       | waterfall     | 1     | 50   |
 
+  @normal @rule:response.waterfall-shape
+  Scenario: A waterfall row holds one value for each of its channels
+    Given a live waterfall job of channels 1 to 50 is running
+    When I watch every stream of the job for a few rows
+    Then a row of the job's streams holds one value for each channel it carries
+
   @normal @rule:stream.channel-groups
   Scenario: Each stream carries the channel group the job maps to it
     Given a live multichannel job of channels 1 to 8 is running

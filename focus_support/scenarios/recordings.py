@@ -305,6 +305,7 @@ QUERY_PROBLEMS = {
     "a start time given as text": lambda w: {"start_time": str(w.start), "end_time": w.end},
     "an end time given as a fraction": lambda w: {"start_time": w.start, "end_time": w.end + 0.5},
     "an end time given as true": lambda w: {"start_time": w.start, "end_time": True},
+    "a start time before 1970": lambda w: {"start_time": -1, "end_time": w.end},
 }
 
 

@@ -385,6 +385,19 @@ def require_same_row_layout_but_channels(first: StreamedJob, second: StreamedJob
                    "stream.roi", "channel dimension only", "other dimension")
 
 
+def require_one_value_per_channel(job: StreamedJob) -> RowMeasure:
+    """A waterfall row has no frequency axis: one float32 value per channel, across the job's streams."""
+    m = measure_rows(job)
+    record_measures("waterfall-shape", [m])
+    if m.channels_seen == 0 or m.row_bytes != m.channels_seen * 4:
+        raise fail(f"expected a row of waterfall job {job.job_id} to hold one float32 value per channel: "
+                   f"{m.channels_seen} channel(s) x 4 = {m.channels_seen * 4} bytes across its {m.streams} "
+                   f"stream(s); the streams carried {m.row_bytes:.0f} bytes per row "
+                   f"({m.values_per_channel:g} values per channel)\n{measure_table([m])}",
+                   "stream.row-size", "one value per channel", "other size")
+    return m
+
+
 def require_row_size(job: StreamedJob) -> RowMeasure:
     """A row of the job, across its streams, is channel_amount x frequencies_amount x 4 bytes."""
     m = measure_rows(job)
