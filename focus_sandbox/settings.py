@@ -18,7 +18,11 @@ class Timings(BaseModel):
     job_start_timeout_s: float = 5.0
     job_idle_timeout_s: float = 8.0
     cleanup_timeout_s: float = 6.0
+    # The janitor Job's own TTL: short, it is one of the job's resources that must be gone in time.
     job_ttl_after_finished_s: int = 1
+    # The streaming Job's TTL: longer than the cleanup timeout, as staging's 120 s to its 30 s, so the
+    # janitor - not the TTL - must notice a finished job and clean up after it in time.
+    stream_job_ttl_after_finished_s: int = 24
 
 
 class RateLimit(BaseModel):

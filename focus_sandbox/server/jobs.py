@@ -106,8 +106,8 @@ class Orchestrator:
                          "ports": [{"name": "stream", "protocol": "TCP", "port": port, "targetPort": port}]}}
 
     def _job(self, name: str, job_id: str, command: list[str], env: list[dict], node: dict,
-             ttl: bool = True) -> dict:
-        ttl_spec = {"ttlSecondsAfterFinished": self.config.timings.job_ttl_after_finished_s} if ttl else {}
+             ttl_s: int | None) -> dict:
+        ttl_spec = {"ttlSecondsAfterFinished": ttl_s} if ttl_s is not None else {}
         return {"apiVersion": "batch/v1", "kind": "Job",
                 "metadata": {"name": name, "namespace": self.config.namespace,
                              "labels": {"app": name, "focus-job-id": job_id}},
@@ -128,8 +128,9 @@ class Orchestrator:
                    LINES_DT=response["lines_dt"], STREAM_GROUPS=json.dumps(stream_groups(response, offset)),
                    FREQUENCY_BINS=max(1, response["frequencies_amount"]), STREAM_FAULTS=faults, **historic)
         # failed_jobs_not_cleaned: no TTL, so a failed streaming Job stays until someone deletes it
+        ttl = None if self.config.has("failed_jobs_not_cleaned") else self.config.timings.stream_job_ttl_after_finished_s
         return self._job(f"grpc-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.grpc_job"],
-                         env, NODE_LABEL, ttl=not self.config.has("failed_jobs_not_cleaned"))
+                         env, NODE_LABEL, ttl)
 
     def _cleanup_job(self, job_id: str, queue: str) -> dict:
         # The observed janitor script misspells the queue variable, so it never deletes the queue.
@@ -143,7 +144,7 @@ class Orchestrator:
             env.append({"name": "END_CONDITIONS", "value": "Complete"})  # a Failed job is never "ended"
         node = MISSING_NODE_LABEL if self.config.has("janitor_stuck_pending") else NODE_LABEL
         return self._job(f"cleanup-job-{job_id}", job_id, ["python", "-m", "focus_sandbox.pods.janitor"],
-                         env, node)
+                         env, node, self.config.timings.job_ttl_after_finished_s)
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def create(self, response_fields: dict, window: tuple[int, int] | None = None) -> dict:
