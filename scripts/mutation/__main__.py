@@ -30,7 +30,7 @@ from focus_sandbox.stack.machine_lock import DEFAULT_LOCK, holding
 from scripts.mutation.batch import interrupt_on_signals
 from scripts.mutation.report import summary_lines, write_report
 from scripts.mutation.scope import TARGETS
-from scripts.mutation.session import copy_tree, init_session, review_equivalents, sources_digest
+from scripts.mutation.session import EQUIVALENTS_FILE, copy_tree, init_session, review_equivalents, sources_digest
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORKDIR = REPO / "reports" / "mutation-session"
@@ -137,16 +137,16 @@ def main(argv: list[str]) -> int:
                                              "modules": [t.path for t in targets]}))
             print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
                   f"{counts['equivalent']} reviewed equivalents", flush=True)
-        else:
-            marked = review_equivalents(tree, db_path, targets)
-            if marked:
-                print(f"[mutation] {marked} mutant(s) of the session are now reviewed equivalents "
-                      "(config/mutation_equivalents.yaml)", flush=True)
         ids = _selected(db_path, {t.path for t in targets}, args.rerun_survivors)
         if args.sample:
             ids = random.Random(args.seed).sample(ids, min(args.sample, len(ids)))
         started = time.monotonic()
         for first in range(0, len(ids), args.batch):
+            # equivalents reviewed while the session runs count from the next batch on
+            marked = review_equivalents(tree, db_path, targets)
+            if marked:
+                print(f"[mutation] {marked} mutant(s) of the session are now reviewed equivalents "
+                      "(config/mutation_equivalents.yaml)", flush=True)
             chunk = ids[first:first + args.batch]
             ids_file = workdir / "batch-ids.txt"
             ids_file.write_text("\n".join(chunk) + "\n")
@@ -155,7 +155,8 @@ def main(argv: list[str]) -> int:
             with holding(args.lock):
                 code = run_batch_process([sys.executable, "-m", "scripts.mutation.batch", "--db", str(db_path),
                                           "--workdir", str(workdir), "--ids", str(ids_file),
-                                          "--timeout", str(args.timeout)], cwd=tree)
+                                          "--timeout", str(args.timeout), "--equivalents", str(EQUIVALENTS_FILE)],
+                                         cwd=tree)
             if code:
                 print(f"[mutation] the batch stopped with exit code {code}", file=sys.stderr)
                 return code

@@ -24,6 +24,7 @@ from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
 from scripts.mutation.probe import DEFAULT_TIMEOUT_S
+from scripts.mutation.session import equivalent_reason, load_equivalents
 
 OUTCOME_LINE = "MUTANT "
 TEST_OUTCOME = {"killed": TestOutcome.KILLED, "survived": TestOutcome.SURVIVED, "timeout": TestOutcome.SURVIVED,
@@ -72,7 +73,8 @@ def stop_children() -> None:
             continue
 
 
-def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float) -> int:
+def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float,
+              equivalents_file: Path | None = None) -> int:
     """Apply and judge each mutant; returns how many were killed."""
     from focus_sandbox.stack import running_stack
 
@@ -86,7 +88,7 @@ def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float
             return 0
         with running_stack(profile="spec", home=home, logs_dir=workdir / "sandbox-logs"):
             try:
-                killed = _judge_each(db, todo, home, workdir, timeout_s)
+                killed = _judge_each(db, todo, home, workdir, timeout_s, equivalents_file)
             except KeyboardInterrupt:
                 # a second Ctrl-C must not cut the stack's own shutdown short
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -95,13 +97,27 @@ def run_batch(db_path: Path, workdir: Path, job_ids: list[str], timeout_s: float
     return killed
 
 
-def _judge_each(db: WorkDB, todo: list, home: Path, workdir: Path, timeout_s: float) -> int:
-    """Apply, probe and record each mutant on the running stack; returns how many were killed."""
+def _judge_each(db: WorkDB, todo: list, home: Path, workdir: Path, timeout_s: float,
+                equivalents_file: Path | None = None) -> int:
+    """Apply, probe and record each mutant on the running stack; returns how many were killed.
+
+    A mutant reviewed as equivalent in ``equivalents_file`` (the checkout's, re-read before each
+    mutant) while the batch runs is recorded as such instead of being run."""
     killed = 0
+    root = Path.cwd()
+    sources = {str(item.mutations[0].module_path): (root / str(item.mutations[0].module_path)).read_text(
+        encoding="utf-8").splitlines() for item in todo}
     os.environ["FOCUS_SANDBOX_HOME"] = str(home)
     (workdir / "server-runs-a-mutant").unlink(missing_ok=True)
     for n, item in enumerate(todo, 1):
         mutation = item.mutations[0]
+        if equivalents_file is not None:
+            reason = equivalent_reason(root, sources, load_equivalents(equivalents_file), mutation)
+            if reason is not None:
+                db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
+                print(f"[mutation] {n}/{len(todo)} {mutation.module_path}:{mutation.start_pos[0]} "
+                      f"{mutation.operator_name.removeprefix('core/')} -> reviewed equivalent (not run)", flush=True)
+                continue
         command = " ".join(shlex.quote(a) for a in [
             sys.executable, "-m", "scripts.mutation.probe", "--module", str(mutation.module_path),
             "--function", str(mutation.definition_name), "--workdir", str(workdir),
@@ -127,9 +143,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workdir", required=True, type=Path)
     parser.add_argument("--ids", required=True, type=Path, help="file with one cosmic-ray job id a line")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S)
+    parser.add_argument("--equivalents", type=Path, default=None,
+                        help="the reviewed equivalents file to re-read before each mutant (the checkout's)")
     args = parser.parse_args(argv)
     ids = [line.strip() for line in args.ids.read_text().splitlines() if line.strip()]
-    run_batch(args.db.resolve(), args.workdir.resolve(), ids, args.timeout)
+    run_batch(args.db.resolve(), args.workdir.resolve(), ids, args.timeout, args.equivalents)
     return 0
 
 

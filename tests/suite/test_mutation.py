@@ -175,3 +175,29 @@ def test_a_survivor_reviewed_later_becomes_an_equivalent_and_a_killed_mutant_sta
     assert results[items["core/ReplaceBinaryOperator_Add_Sub2"]].output == "equivalent: made-up reason"
     assert results[items["core/ReplaceBinaryOperator_Sub_Add6"]].output.startswith("MUTANT killed")
     assert review_equivalents(tmp_path, db_path, (target,), reviewed) == 0, "marking twice changes nothing"
+
+
+def test_a_mutant_reviewed_while_its_batch_runs_is_recorded_as_equivalent_and_not_run(tmp_path, monkeypatch):
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    from scripts.mutation import batch
+    from scripts.mutation.scope import Target
+    from scripts.mutation.session import init_session
+
+    (tmp_path / "rule.py").write_text("def limit(x):\n    return x + 1\n")
+    db_path = tmp_path / "session.sqlite"
+    init_session(tmp_path, db_path, (Target("rule.py", "made-up rule", ("features/x",)),), equivalents=[])
+    reviewed = tmp_path / "equivalents.yaml"
+    reviewed.write_text("equivalents:\n  - module: rule.py\n    operator: core/ReplaceBinaryOperator_Add_Sub\n"
+                        "    line: \"return x + 1\"\n    why: made-up reason\n")
+    ran = []
+    monkeypatch.setattr(batch, "mutate_and_test", lambda mutations, command, timeout: ran.append(
+        mutations[0].operator_name) or WorkResult(worker_outcome=WorkerOutcome.NORMAL, output="MUTANT survived: x"))
+    monkeypatch.chdir(tmp_path)
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        todo = list(db.pending_work_items)
+        batch._judge_each(db, todo, tmp_path, tmp_path, 1.0, reviewed)
+        results = {i.mutations[0].operator_name: dict(db.results)[i.job_id] for i in todo}
+    assert "core/ReplaceBinaryOperator_Add_Sub" not in ran and ran, ran
+    assert results["core/ReplaceBinaryOperator_Add_Sub"].output == "equivalent: made-up reason"
