@@ -4,7 +4,7 @@ from __future__ import annotations
 from behave import given, then, when
 from hamcrest import empty, equal_to, less_than_or_equal_to, not_
 
-from focus_support.clients import describe_response
+from focus_support.clients import FocusClient, describe_response
 from focus_support.matchers import has_status
 from focus_support.retry import NO_RETRY
 from focus_support.scenarios import api, configuration as cfg, jobs, notes_of
@@ -102,6 +102,35 @@ def burst_answers_served_or_throttled(context):
                    f"(200) or throttled ({api.THROTTLED}); {len(odd)} answered otherwise, statuses in order "
                    f"{burst.statuses()}; the first:\n{describe_response(odd[0])}",
                    "http.status", f"200 or {api.THROTTLED}", [status_kind(r.status_code) for r in odd])
+
+
+@given("my client has sent no configuration request for as long as the rate limit takes to refill")
+def bucket_refilled(context):
+    api.wait_for_refilled_bucket(_notes(context).limit, FocusClient.last_configure_at)
+
+
+@when("I send as many valid configuration requests at once as the rate limit allows")
+def send_full_bucket(context):
+    suite, state, notes = context.suite, context.state, _notes(context)
+    answers, failed = api.send_at_once(suite.focus, cfg.valid_payload("multichannel", (1, 10)), notes.limit.capacity)
+    for response in answers:
+        state.remember(response)
+        register_job_from(suite, state, response)  # each accepted one started a job: clean it up
+        _remember_throttle(context, response)
+    notes.burst = api.Burst(responses=answers)
+    if failed:
+        raise failed[0]
+
+
+@then("every one of them starts a job")
+def every_one_served(context):
+    burst = _notes(context).burst
+    refused = [r for r in burst.responses if r.status_code != 200]
+    if refused:
+        raise fail(f"expected all {len(burst.responses)} configure requests sent at once within the declared limit "
+                   f"({_notes(context).limit.capacity} + {_notes(context).limit.refill_per_s:g}/s, the bucket full) "
+                   f"to start a job; {len(refused)} did not, statuses in order {burst.statuses()}; the first:\n"
+                   f"{describe_response(refused[0])}", "http.status", "200", [status_kind(r.status_code) for r in refused])
 
 
 @then("the requests beyond the limit are throttled")

@@ -18,6 +18,12 @@ Feature: Rate limiting of configuration requests
     And the requests beyond the limit are throttled
     And every throttled answer says after how many seconds to retry
 
+  @normal @rule:api.rate-limit-floor @fixture.rate_limit_recovery @requires_cluster
+  Scenario: A client that stays within the limit is served every time
+    Given my client has sent no configuration request for as long as the rate limit takes to refill
+    When I send as many valid configuration requests at once as the rate limit allows
+    Then every one of them starts a job
+
   @critical @rule:api.throttled-answer @fixture.rate_limit_recovery @requires_cluster @requires_rabbitmq
   Scenario: A throttled configuration request starts nothing
     Given I have used up the rate limit for configuration requests

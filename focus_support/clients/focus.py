@@ -1,7 +1,8 @@
 """Focus Server REST client (contract section 2): response-level calls and typed conveniences."""
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 import requests
 
@@ -31,6 +32,10 @@ def is_waiting_for_fibre(response: requests.Response) -> bool:
 class FocusClient(ServiceClient):
     """Client of Focus Server; ``send_*``/``get_*_response`` return raw responses for assertions."""
 
+    # When this process last sent POST /configure (time.monotonic): the server's per-client rate limit
+    # charged it then, and its bucket refills from then on (see scenarios.api.wait_for_refilled_bucket).
+    last_configure_at: ClassVar[float | None] = None
+
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__("focus-server", base_url, **kwargs)
 
@@ -42,7 +47,10 @@ class FocusClient(ServiceClient):
     def send_configure(self, body: ConfigureRequest | dict[str, Any], retry: RetryPolicy | None = None) -> requests.Response:
         """``POST /configure``; 429 is retried (after Retry-After) unless ``retry`` says otherwise."""
         payload = body.to_wire() if isinstance(body, ConfigureRequest) else body
-        return self.request("POST", "configure", json=payload, retry=retry)
+        try:
+            return self.request("POST", "configure", json=payload, retry=retry)
+        finally:
+            FocusClient.last_configure_at = time.monotonic()
 
     def get_metadata_response(self, job_id: str) -> requests.Response:
         """``GET /metadata/{job_id}``."""

@@ -188,6 +188,27 @@ def honour_retry_after(response: requests.Response, fallback_s: float) -> float:
     return delay
 
 
+REFILL_MARGIN_S = 0.2
+
+
+def wait_for_refilled_bucket(limit: Limit, last_sent_at: float | None,
+                             clock: Callable[[], float] = time.monotonic,
+                             sleep: Callable[[float], None] = time.sleep) -> float:
+    """Wait until this client's bucket is full again: a whole bucket's refill time after its last
+    configure request (plus a small margin); returns the seconds waited.
+
+    Like Retry-After, a stated time and not a condition to poll: the bucket's level cannot be read
+    without spending a token.
+    """
+    if last_sent_at is None or limit.refill_per_s <= 0:
+        return 0.0
+    remaining = limit.capacity / limit.refill_per_s + REFILL_MARGIN_S - (clock() - last_sent_at)
+    if remaining <= 0:
+        return 0.0
+    sleep(remaining)
+    return remaining
+
+
 def is_integer_seconds(value: str | None) -> bool:
     """True for a ``Retry-After`` of whole seconds, at least 1 (the form the contract names)."""
     return value is not None and value.strip().isdigit() and int(value) >= 1

@@ -156,3 +156,15 @@ def test_interrupt_sweep_runs_once_and_uninstalls():
     assert calls == [1]
     uninstall()
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_the_wait_for_a_refilled_bucket_counts_from_the_last_configure_request():
+    from focus_support.scenarios.api import REFILL_MARGIN_S, Limit, wait_for_refilled_bucket
+
+    slept = []
+    limit = Limit(capacity=10, refill_per_s=5.0)   # a whole bucket refills in 2 s
+    assert wait_for_refilled_bucket(limit, None, clock=lambda: 100.0, sleep=slept.append) == 0.0
+    assert wait_for_refilled_bucket(limit, 99.5, clock=lambda: 100.0, sleep=slept.append) == pytest.approx(
+        1.5 + REFILL_MARGIN_S)
+    assert wait_for_refilled_bucket(limit, 90.0, clock=lambda: 100.0, sleep=slept.append) == 0.0
+    assert slept == [pytest.approx(1.5 + REFILL_MARGIN_S)]
