@@ -48,7 +48,7 @@ rules: setup
 	@$(PY) -m focus_support.verdict.coverage
 
 dry-run: setup
-	@$(PY) -m behave --dry-run --no-summary --format=progress -D env=$(ENV) $(FEATURE)
+	@$(PY) -m scripts.dry_run -D env=$(ENV) $(FEATURE)
 
 sandbox-up: setup
 	@$(PY) -m focus_sandbox up --profile $(PROFILE) $(foreach d,$(DEFECTS),--defect $(d))

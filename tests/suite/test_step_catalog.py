@@ -35,3 +35,15 @@ def test_every_step_definition_is_used(tmp_path):
     text = usage.read_text()
     assert "UNUSED STEP DEFINITIONS" not in text, text[text.find("UNUSED STEP DEFINITIONS"):][:3000]
     assert "@given(" in text or "@when(" in text, "the usage report lists no step at all:\n" + text[:500]
+
+
+def test_make_dry_run_lists_every_scenario_and_leaves_the_last_runs_reports_alone(tmp_path):
+    """``make dry-run`` (scripts.dry_run) keeps behave.ini's settings but reports into a temporary folder."""
+    (tmp_path / "behave.ini").write_text((REPO / "behave.ini").read_text().replace(
+        "paths = features", f"paths = {REPO / 'features'}"))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-m", "scripts.dry_run", "-D", "env=local"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "0 passed, 0 failed, 0 broken" in run.stdout, run.stdout[-1000:]
+    assert not (tmp_path / "reports").exists(), sorted(p.name for p in (tmp_path / "reports").iterdir())
