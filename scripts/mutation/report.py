@@ -28,6 +28,7 @@ class Mutant:
     outcome: str          # killed, survived, timeout, stillborn, error, equivalent, out of scope, pending
     why: str
     diff: str = ""
+    contradicts: str = ""  # a killed mutant that config/mutation_equivalents.yaml calls equivalent: its reason
 
 
 @dataclass
@@ -73,6 +74,7 @@ def _read(db_path: Path, modules: set[str] | None = None) -> list[Mutant]:
         for item in db.work_items:
             m = item.mutations[0]
             result = results.get(item.job_id)
+            contradicts = ""
             if result is None:
                 outcome, why, diff = "pending", "", ""
             elif result.worker_outcome == WorkerOutcome.SKIPPED:
@@ -84,12 +86,14 @@ def _read(db_path: Path, modules: set[str] | None = None) -> list[Mutant]:
                 diff = result.diff or ""
                 # the scope and the reviewed equivalents of today judge yesterday's runs too
                 later = _rescoped(m, diff)
-                if later is not None:
+                if later is not None and later[0] == "equivalent" and outcome == "killed":
+                    contradicts = later[1]   # a scenario told it apart: the entry is wrong, not the kill
+                elif later is not None:
                     outcome, why = later
             if modules is not None and str(m.module_path) not in modules:
                 continue
             mutants.append(Mutant(str(m.module_path), m.start_pos[0], m.definition_name,
-                                  m.operator_name.removeprefix("core/"), outcome, why, diff))
+                                  m.operator_name.removeprefix("core/"), outcome, why, diff, contradicts))
     return mutants
 
 
@@ -134,6 +138,14 @@ def markdown(score: Score) -> str:
         out += ["", f"## Stillborn mutants ({len(stillborn)}, not counted)", "",
                 "| Module:line | Operator | Mutation | Why |", "|---|---|---|---|"]
         out += [f"| {m.module}:{m.line} | {m.operator} | {_diff_lines(m.diff)} | {m.why} |" for m in stillborn]
+    contradicted = [m for m in score.mutants if m.contradicts]
+    if contradicted:
+        out += ["", f"## Reviewed as equivalent, yet killed ({len(contradicted)}): correct the entries", "",
+                "A scenario told these mutants from the original, so their entry in "
+                "config/mutation_equivalents.yaml is wrong; they count as killed.", "",
+                "| Module:line | Operator | Mutation | Killed by | The entry's reason |", "|---|---|---|---|---|"]
+        out += [f"| {m.module}:{m.line} | {m.operator} | {_diff_lines(m.diff)} | {m.why.replace('|', '/')} | "
+                f"{m.contradicts} |" for m in contradicted]
     equivalents = score.of("equivalent")
     out += ["", f"## Reviewed equivalent mutants ({len(equivalents)}, config/mutation_equivalents.yaml)", ""]
     if equivalents:

@@ -201,3 +201,26 @@ def test_a_mutant_reviewed_while_its_batch_runs_is_recorded_as_equivalent_and_no
         results = {i.mutations[0].operator_name: dict(db.results)[i.job_id] for i in todo}
     assert "core/ReplaceBinaryOperator_Add_Sub" not in ran and ran, ran
     assert results["core/ReplaceBinaryOperator_Add_Sub"].output == "equivalent: made-up reason"
+
+
+def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report_asks_to_correct_the_entry(
+        tmp_path, monkeypatch):
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    from scripts.mutation import report
+    from scripts.mutation.scope import Target
+    from scripts.mutation.session import init_session
+
+    (tmp_path / "rule.py").write_text("def limit(x):\n    return x + 1\n")
+    db_path = tmp_path / "session.sqlite"
+    init_session(tmp_path, db_path, (Target("rule.py", "made-up rule", ("features/x",)),), equivalents=[])
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        for item in db.work_items:
+            db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.NORMAL, test_outcome=TestOutcome.KILLED,
+                                                  output="MUTANT killed: S [f:1] — product bug — new", diff="-a\n+b"))
+    monkeypatch.setattr(report, "_rescoped", lambda mutation, diff: ("equivalent", "wrongly reviewed"))
+    score = report.read_session(db_path)
+    assert score.mutants and all(m.outcome == "killed" and m.contradicts == "wrongly reviewed" for m in score.mutants)
+    text = report.markdown(score)
+    assert "Reviewed as equivalent, yet killed" in text and "wrongly reviewed" in text
