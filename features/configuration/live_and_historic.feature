@@ -58,3 +58,8 @@ Feature: Live and historic views
     Examples: The window is longer than the view can show
       | time window                                      | field      |
       | a window longer than 30 time-axis durations      | end_time   |
+
+    @rule:configure.epoch-times
+    Examples: The window starts before the epoch
+      | time window                                      | field      |
+      | a window that starts before 1970                 | start_time |

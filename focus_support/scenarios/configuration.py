@@ -108,6 +108,11 @@ def _window(start_ago_s: int | None, end_ago_s: int | None) -> Callable[[dict, F
     return edit
 
 
+def _window_before_1970(body: dict, _: FibreFacts) -> None:
+    """Half a minute from one second before the epoch (the earliest negative epoch second)."""
+    body["start_time"], body["end_time"] = -1, 29
+
+
 def _too_long_window(body: dict, _: FibreFacts) -> None:
     limit = body["displayTimeAxisDuration"] * HISTORIC_WINDOW_FACTOR
     end = int(time.time()) - 3600
@@ -202,6 +207,7 @@ def _patterns() -> list[tuple[re.Pattern[str], Callable[..., Callable[[dict, Fib
         (r"a window that ends in the future", lambda: _window(60, -600)),
         (r"a window that starts in the future", lambda: _window(-600, -1200)),
         (r"a window longer than 30 time-axis durations", lambda: _too_long_window),
+        (r"a window that starts before 1970", lambda: _window_before_1970),
         (r"a window whose (start|end) time is given as (text|a fraction|true)", _window_with),
         # generic: any field missing, null, empty or of a raw JSON value (a fraction, text, true ...)
         (rf"no ({_FIELD})", lambda f: _drop(FIELD_NAMES[f])),
