@@ -1,6 +1,6 @@
 """Steps of features/alerts: pushing alerts to the Prisma Web App and watching their reports."""
 from behave import given, then, when
-from hamcrest import any_of, described_as, empty, equal_to, has_entries, has_items, none, not_none
+from hamcrest import any_of, described_as, empty, equal_to, has_entries, has_item, has_items, none, not_none
 
 from focus_support.clients.web_app import ACCESS_COOKIE
 from focus_support.matchers import has_status, names_field
@@ -119,6 +119,15 @@ def step_session_created(context):
     expect(response, has_status(201))
     expect(response.cookies.get(ACCESS_COOKIE), described_as(
         f"an '{ACCESS_COOKIE}' cookie in the answer to the sign-in", not_none()))
+
+
+@then("the access-token cookie is marked HttpOnly")
+def step_cookie_http_only(context):
+    response = context.state.response
+    expect(response, has_status(201))
+    flags = alerts.cookie_flags(response, ACCESS_COOKIE)
+    expect(flags, described_as(f"the '{ACCESS_COOKIE}' cookie set with HttpOnly (Set-Cookie: "
+                                f"{response.headers.get('Set-Cookie')!r})", has_item("httponly")), subject="alerts.cookie")
 
 
 @then("the sign-in is refused as unauthenticated, with no access-token cookie")

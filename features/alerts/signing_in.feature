@@ -9,6 +9,11 @@ Feature: Signing in to the Prisma Web App
     When I sign in to the Prisma Web App as the environment's user
     Then the Web App answers that a session was created, with an access-token cookie
 
+  @normal @rule:alerts.cookie-http-only @requires_web_app
+  Scenario: The access token is kept out of reach of the page's scripts
+    When I sign in to the Prisma Web App as the environment's user
+    Then the access-token cookie is marked HttpOnly
+
   @critical @requires_web_app
   Scenario Outline: Signing in <attempt> is refused and hands back no access token
     When I sign in to the Prisma Web App <attempt>

@@ -7,6 +7,7 @@ so reports of other producers on a shared broker never count.
 from __future__ import annotations
 
 import json
+from http.cookies import SimpleCookie
 import math
 import re
 import time
@@ -354,3 +355,12 @@ def pushed_ids(state: ScenarioState) -> list[str]:
 def listed_ids(suite: SuiteContext) -> set[str]:
     """Ids of the alerts the Web App lists for the site (read as the signed-in user)."""
     return {str(a.get("alertId")) for a in suite.web_app.list_alerts() if isinstance(a, dict)}
+
+
+def cookie_flags(response: Any, name: str) -> set[str]:
+    """The flags (httponly, secure) the response's Set-Cookie gives cookie ``name``; empty when not set."""
+    jar = SimpleCookie()
+    for header in response.raw.headers.getlist("Set-Cookie") if hasattr(response.raw, "headers") else []:
+        jar.load(header)
+    morsel = jar.get(name)
+    return {flag for flag in ("httponly", "secure") if morsel is not None and morsel[flag]}
