@@ -252,6 +252,11 @@ class _Spans(ast.NodeVisitor):
         if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
             self.switch += [_span(v) for v in test.values if not _is_switch_call(v)]
 
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        """``a and config.has(x)`` anywhere (also nested in an ``or``): ``a`` matters only with the switch on."""
+        self._and_operands(node)
+        self.generic_visit(node)
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         names = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in ast.walk(node.type)} \
             if node.type is not None else set()

@@ -38,6 +38,8 @@ def rule(config, x):
     y = 0 if config.has("zero") else x + 1
     if x == 2 and config.has("two"):
         y = 5
+    if x == 4 or (x == 3 and config.has("three")):
+        y = 6
     try:
         send(y)
     except BrokerError:
@@ -66,6 +68,8 @@ def test_switch_only_and_outage_only_code_is_found_and_rule_code_is_not():
     assert mmap.reason(_pos("x + 1")) is None                              # the spec branch
     assert "switch-only" in mmap.reason(_pos("x == 2"))                    # an operand next to a switch
     assert "switch-only" in mmap.reason(_pos("y = 5"))
+    assert "switch-only" in mmap.reason(_pos("x == 3"))                    # beside a switch inside an or
+    assert mmap.reason(_pos("x == 4")) is None                             # the or's other operand
     assert "outage-only" in mmap.reason(_pos("y - 1"))
     assert mmap.reason(_pos("send(y)")) is None
 
