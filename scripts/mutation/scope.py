@@ -254,7 +254,8 @@ class _Spans(ast.NodeVisitor):
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         """``a and config.has(x)`` anywhere (also nested in an ``or``): ``a`` matters only with the switch on."""
-        self._and_operands(node)
+        if isinstance(node.op, ast.And) and any(_is_switch_call(v) for v in node.values):
+            self._and_operands(node)
         self.generic_visit(node)
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:

@@ -40,6 +40,8 @@ def rule(config, x):
         y = 5
     if x == 4 or (x == 3 and config.has("three")):
         y = 6
+    if x > 7 and x < 9:
+        y = 8
     try:
         send(y)
     except BrokerError:
@@ -70,6 +72,7 @@ def test_switch_only_and_outage_only_code_is_found_and_rule_code_is_not():
     assert "switch-only" in mmap.reason(_pos("y = 5"))
     assert "switch-only" in mmap.reason(_pos("x == 3"))                    # beside a switch inside an or
     assert mmap.reason(_pos("x == 4")) is None                             # the or's other operand
+    assert mmap.reason(_pos("x > 7")) is None                              # an and without a switch
     assert "outage-only" in mmap.reason(_pos("y - 1"))
     assert mmap.reason(_pos("send(y)")) is None
 
