@@ -12,6 +12,7 @@ from focus_support.models import (
     RecordingsQuery, RecordingWindow, parse_recording_windows,
 )
 from focus_support.retry import RetryPolicy
+from focus_support.verdict.findings import Finding, ProductFailure
 
 from .base import ServiceClient, describe_response, expect_json
 
@@ -69,12 +70,27 @@ class FocusClient(ServiceClient):
         payload = body.model_dump() if isinstance(body, RecordingsQuery) else body
         return self.request("POST", "recordings_in_time_range", json=payload)
 
+    def waiting_for_fibre_error(self, response: requests.Response) -> Exception:
+        """What a configure answer "waiting for fibre" means: an unmet precondition while the live metadata
+        agrees (no pulse rate), a product failure when the live metadata reports fibre (they contradict)."""
+        try:
+            prr = float(self.get_live_metadata_response().json().get("prr") or 0)
+        except (ValueError, TypeError, AttributeError):
+            prr = 0.0
+        if prr > 0:
+            return ProductFailure(
+                f"expected /configure to serve while /live_metadata reports fibre (prr {prr:g} Hz); it answered "
+                f"that the system is waiting for fibre:\n{describe_response(response)}",
+                Finding("configure.fibre", "served while the live metadata reports fibre", ("waiting for fibre",)),
+                response=response)
+        return PreconditionNotMetError(f"Focus Server is waiting for fibre\n{describe_response(response)}")
+
     # --- typed: the call must succeed, anything else is a finding or a precondition ----------
     def configure(self, request: ConfigureRequest) -> ConfigureResponse:
-        """Configure a job; 503 "waiting for fibre" raises PreconditionNotMetError, other errors a finding."""
+        """Configure a job; "waiting for fibre" is a precondition (or a finding, see waiting_for_fibre_error)."""
         response = self.send_configure(request)
         if is_waiting_for_fibre(response):
-            raise PreconditionNotMetError(f"Focus Server is waiting for fibre\n{describe_response(response)}")
+            raise self.waiting_for_fibre_error(response)
         return expect_json(response, ConfigureResponse)
 
     def metadata(self, job_id: str) -> ConfigureResponse:

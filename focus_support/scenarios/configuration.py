@@ -307,13 +307,14 @@ def send_configure_body(suite: SuiteContext, state: ScenarioState, body: dict[st
 
 def configure_job(suite: SuiteContext, state: ScenarioState, request: ConfigureRequest) -> ConfigureResponse:
     """Configure a job from a typed request that must be accepted; its job is registered the moment its
-    id is known, and a server waiting for fibre is a precondition error."""
+    id is known, and a server waiting for fibre is a precondition error (unless its live metadata
+    reports fibre: then the two answers contradict each other, a product failure)."""
     response = suite.focus.send_configure(request)
     state.remember(response, request.to_wire())
     state.configure_request = request
     register_job_from(suite, state, response)
     if is_waiting_for_fibre(response):
-        raise PreconditionNotMetError("Focus Server is waiting for fibre")
+        raise suite.focus.waiting_for_fibre_error(response)
     state.configure_response = expect_json(response, ConfigureResponse)
     return state.configure_response
 

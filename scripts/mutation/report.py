@@ -189,5 +189,5 @@ def _rescoped(mutation, diff: str) -> tuple[str, str] | None:
     original = lines[mutation.start_pos[0] - 1] if mutation.start_pos[0] <= len(lines) else ""
     mutated = next((l[1:] for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")), None)
     hit = next((e for e in load_equivalents()
-                if e.matches(module, mutation.operator_name, original, mutated)), None)
+                if e.matches(module, mutation.operator_name, original, mutated, mutation.definition_name)), None)
     return ("equivalent", hit.why) if hit is not None else None

@@ -61,10 +61,18 @@ class Equivalent:
     line: str
     why: str
     mutated: str | None = None   # the mutated line, when one line holds several mutants of the operator
+    function: str | None = None  # the enclosing function, when the same line appears in several
 
-    def matches(self, module: str, operator: str, original: str, mutated: str | None) -> bool:
-        return (self.module == module and self.operator == operator and self.line == original.strip()
-                and (self.mutated is None or (mutated or "").strip() == self.mutated))
+    def matches(self, module: str, operator: str, original: str, mutated: str | None,
+                function: str | None = None) -> bool:
+        return (self.module == module and self.operator == operator and same_code(self.line, original)
+                and (self.mutated is None or same_code(self.mutated, mutated or ""))
+                and (self.function is None or self.function == function))
+
+
+def same_code(a: str, b: str) -> bool:
+    """Equal but for whitespace: cosmic-ray writes a replaced number with a space before it ("max( 0, n)")."""
+    return "".join(a.split()) == "".join(b.split())
 
 
 def load_equivalents(path: Path = EQUIVALENTS_FILE) -> list[Equivalent]:
@@ -153,10 +161,11 @@ def equivalent_reason(root: Path, sources: dict[str, list[str]], equivalents: li
     line = mutation.start_pos[0]
     original = sources[module][line - 1]
     candidates = [e for e in equivalents if e.module == module
-                  and e.operator == mutation.operator_name and e.line == original.strip()]
+                  and e.operator == mutation.operator_name and same_code(e.line, original)]
     if not candidates:
         return None
     mutated = (mutated_line(root, module, mutation.operator_name, mutation.occurrence, line)
                if any(e.mutated for e in candidates) else None)
-    hit = next((e for e in candidates if e.matches(module, mutation.operator_name, original, mutated)), None)
+    hit = next((e for e in candidates if e.matches(module, mutation.operator_name, original, mutated,
+                                                   mutation.definition_name)), None)
     return None if hit is None else EQUIVALENT + hit.why

@@ -231,3 +231,12 @@ def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report
     assert score.mutants and all(m.outcome == "killed" and m.contradicts == "wrongly reviewed" for m in score.mutants)
     text = report.markdown(score)
     assert "Reviewed as equivalent, yet killed" in text and "wrongly reviewed" in text
+
+
+def test_an_equivalent_matches_the_mutated_line_whatever_its_spacing():
+    entry = Equivalent("m.py", "core/NumberReplacer", "return max(1, n)", "why", mutated="return max(0, n)")
+    assert entry.matches("m.py", "core/NumberReplacer", "    return max(1, n)", "    return max( 0, n)")
+    assert not entry.matches("m.py", "core/NumberReplacer", "    return max(1, n)", "    return max( 2, n)")
+    in_one = Equivalent("m.py", "core/AddNot", "if ready:", "why", function="f")
+    assert in_one.matches("m.py", "core/AddNot", "if ready:", None, "f")
+    assert not in_one.matches("m.py", "core/AddNot", "if ready:", None, "g")

@@ -168,3 +168,25 @@ def test_the_wait_for_a_refilled_bucket_counts_from_the_last_configure_request()
         1.5 + REFILL_MARGIN_S)
     assert wait_for_refilled_bucket(limit, 90.0, clock=lambda: 100.0, sleep=slept.append) == 0.0
     assert slept == [pytest.approx(1.5 + REFILL_MARGIN_S)]
+
+
+@pytest.mark.parametrize("live_prr, raised", [(2000.0, "ProductFailure"), (0.0, "PreconditionNotMetError")])
+def test_waiting_for_fibre_is_a_precondition_only_while_the_live_metadata_agrees(monkeypatch, live_prr, raised):
+    import json as _json
+
+    import requests
+
+    from focus_support.clients import FocusClient
+
+    def answer(status: int, body: dict) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content = status, _json.dumps(body).encode()
+        response.url = "http://focus.test/configure"
+        return response
+
+    client = FocusClient("http://focus.test")
+    monkeypatch.setattr(client, "get_live_metadata_response", lambda: answer(200, {"prr": live_prr}))
+    error = client.waiting_for_fibre_error(answer(503, {"error": "System is waiting for fiber"}))
+    assert type(error).__name__ == raised, error
+    if raised == "ProductFailure":
+        assert "prr 2000 Hz" in str(error) and error.finding.subject == "configure.fibre"
