@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import psutil
+import yaml
 
 from cosmic_ray.mutating import mutate_and_test
 from cosmic_ray.work_db import WorkDB, use_db
@@ -104,6 +105,7 @@ def _judge_each(db: WorkDB, todo: list, home: Path, workdir: Path, timeout_s: fl
     A mutant reviewed as equivalent in ``equivalents_file`` (the checkout's, re-read before each
     mutant) while the batch runs is recorded as such instead of being run."""
     killed = 0
+    reviewed: list = []
     root = Path.cwd()
     sources = {str(item.mutations[0].module_path): (root / str(item.mutations[0].module_path)).read_text(
         encoding="utf-8").splitlines() for item in todo}
@@ -112,7 +114,8 @@ def _judge_each(db: WorkDB, todo: list, home: Path, workdir: Path, timeout_s: fl
     for n, item in enumerate(todo, 1):
         mutation = item.mutations[0]
         if equivalents_file is not None:
-            reason = equivalent_reason(root, sources, load_equivalents(equivalents_file), mutation)
+            reviewed = _reviewed(equivalents_file, reviewed)
+            reason = equivalent_reason(root, sources, reviewed, mutation)
             if reason is not None:
                 db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
                 print(f"[mutation] {n}/{len(todo)} {mutation.module_path}:{mutation.start_pos[0]} "
@@ -135,6 +138,16 @@ def _judge_each(db: WorkDB, todo: list, home: Path, workdir: Path, timeout_s: fl
               f"{mutation.operator_name.removeprefix('core/')} -> {outcome} "
               f"({time.monotonic() - started:.1f} s) {why[:120]}", flush=True)
     return killed
+
+
+def _reviewed(path: Path, last: list) -> list:
+    """The equivalents file as it is now; while it is being edited into something unreadable, the last good one."""
+    try:
+        return load_equivalents(path)
+    except (yaml.YAMLError, TypeError, ValueError) as exc:
+        print(f"[mutation] {path} cannot be read now ({type(exc).__name__}: {exc}); using its last readable "
+              "version", flush=True)
+        return last
 
 
 def main(argv: list[str]) -> int:

@@ -240,3 +240,15 @@ def test_an_equivalent_matches_the_mutated_line_whatever_its_spacing():
     in_one = Equivalent("m.py", "core/AddNot", "if ready:", "why", function="f")
     assert in_one.matches("m.py", "core/AddNot", "if ready:", None, "f")
     assert not in_one.matches("m.py", "core/AddNot", "if ready:", None, "g")
+
+
+def test_a_batch_keeps_the_last_readable_equivalents_while_the_file_is_being_edited(tmp_path, capsys):
+    from scripts.mutation.batch import _reviewed
+
+    path = tmp_path / "equivalents.yaml"
+    path.write_text("equivalents:\n  - module: m.py\n    operator: core/AddNot\n    line: x\n    why: y\n")
+    good = _reviewed(path, [])
+    assert len(good) == 1
+    path.write_text("equivalents:\n  - module: m.py\n    unknown_key: 1\n")
+    assert _reviewed(path, good) == good
+    assert "cannot be read now" in capsys.readouterr().out
