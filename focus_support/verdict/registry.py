@@ -46,13 +46,16 @@ class Signature(_Strict):
 
     ``step`` is a glob over the step text (without its keyword); ``seen`` lists the kinds the bug
     produces — a finding matches only when every kind it saw is one of them (globs allowed), so a
-    different way of failing (another status, another resource left) is not this bug.
+    different way of failing (another status, another resource left) is not this bug. ``requires``
+    lists kinds that must be among those seen: the bug's own mark (e.g. the janitor pod it leaves), so
+    a finding made only of kinds the bug may also leave (a streaming Job alone) is not taken for it.
     """
 
     step: str
     subject: str
     expected: str | None = None
     seen: tuple[str, ...]
+    requires: tuple[str, ...] = ()
     means: str = ""
 
     def matches(self, step_text: str | None, finding: Finding | None) -> bool:
@@ -62,7 +65,8 @@ class Signature(_Strict):
             return False
         if self.expected is not None and finding.expected != self.expected:
             return False
-        return bool(finding.seen) and all(any(_glob(p, s) for p in self.seen) for s in finding.seen)
+        return (bool(finding.seen) and all(any(_glob(p, s) for p in self.seen) for s in finding.seen)
+                and all(any(_glob(r, s) for s in finding.seen) for r in self.requires))
 
 
 class KnownBug(_Strict):

@@ -33,7 +33,7 @@ def rec(name, status="failed", kind="assertion", **kw) -> ScenarioRecord:
 def observed_run() -> list[ScenarioRecord]:
     return [
         rec("A job whose streaming pod crashes is cleaned up", step_text=GONE, rules=["job.crash-cleanup"],
-            finding=Finding("job.resources", "gone", ("queue", "service")).to_dict(), error_line="queue left"),
+            finding=Finding("job.resources", "gone", ("janitor-pod", "queue", "service")).to_dict(), error_line="queue left"),
         rec("An alert of unknown class 0 is rejected and not reported", rules=["alerts.validation"],
             step_text='the alert is rejected, naming "classId"',
             finding=Finding("http.status", "400", ("accepted",)).to_dict()),

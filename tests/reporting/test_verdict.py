@@ -210,3 +210,18 @@ def test_a_known_bug_with_some_scenarios_skipped_is_not_called_fixed_nor_unexerc
 
     row = Row(item="#26", category=PRODUCT_KNOWN, state=state.state, total=2, passed=1)
     assert row.status == "⏭ not fully exercised (1 passed, 1 skipped or failing otherwise)"
+
+
+def test_bug_26_is_known_by_the_janitor_it_leaves_or_the_queue_it_forgets_and_not_by_a_streaming_job_alone():
+    from focus_support.verdict.registry import load_evidence, load_registry
+
+    def seen(*kinds: str) -> str:
+        record = rec(name="A multichannel job whose streaming pod crashes is cleaned up",
+                     step="every resource of the job is gone within the cleanup timeout",
+                     finding=Finding("job.resources", "gone", kinds), rules=("job.crash-cleanup",))
+        return judge(record, load_registry(), load_evidence()).category
+
+    assert seen("janitor-job", "janitor-pod", "queue", "service", "stream-job") == PRODUCT_KNOWN  # stuck Pending
+    assert seen("queue") == PRODUCT_KNOWN                                                       # the queue typo
+    assert seen("stream-job", "stream-pod") == PRODUCT_NEW     # a janitor that ran but missed the ended job
+    assert seen("queue", "service") == PRODUCT_NEW
