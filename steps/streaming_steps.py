@@ -9,7 +9,7 @@ register_type(StreamView=cfg.view_name)
 
 
 def _job(context) -> streaming.StreamedJob:
-    return streaming.notes(context.state).job
+    return streaming.current_job(context.suite, context.state)   # a job another area's step configured, too
 
 
 # --- jobs ----------------------------------------------------------------------------------------

@@ -32,6 +32,18 @@ Feature: Job lifecycle
       | singlechannel |
       | waterfall     |
 
+  @critical @rule:job.metadata-repeats-response @requires_cluster
+  Scenario Outline: A streaming <view> job's metadata still repeats its configuration response
+    Given a <view> job is running
+    And I watched the job's first stream for a few rows
+    When I read the job's metadata
+    Then the metadata describes the same job as the configuration response
+
+    Examples:
+      | view          |
+      | multichannel  |
+      | waterfall     |
+
   @critical @rule:job.idle-timeout @issue:26 @requires_cluster @requires_rabbitmq
   Scenario Outline: A <view> job nobody watches is removed after the idle timeout
     Given a <view> job is running
