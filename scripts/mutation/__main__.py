@@ -30,7 +30,8 @@ from focus_sandbox.stack.machine_lock import DEFAULT_LOCK, holding
 from scripts.mutation.batch import interrupt_on_signals
 from scripts.mutation.report import summary_lines, write_report
 from scripts.mutation.scope import TARGETS
-from scripts.mutation.session import EQUIVALENTS_FILE, copy_tree, init_session, review_equivalents, sources_digest
+from scripts.mutation.session import (EQUIVALENTS_FILE, copy_tree, forget_results, init_session,
+                                      review_equivalents, sources_digest)
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_WORKDIR = REPO / "reports" / "mutation-session"
@@ -69,10 +70,7 @@ def _selected(db_path: Path, modules: set[str], rerun_survivors: bool) -> list[s
                         and not (result.output or "").startswith("MUTANT killed")
                         and str(item.mutations[0].module_path) in modules):
                     again.append(item.job_id)
-            with db._session_maker.begin() as session:  # pylint: disable=protected-access  # no public "forget result"
-                from cosmic_ray.work_db import WorkResultStorage
-
-                session.query(WorkResultStorage).filter(WorkResultStorage.job_id.in_(again)).delete()
+            forget_results(db, again)
             ids += again
     return ids
 
@@ -137,6 +135,7 @@ def main(argv: list[str]) -> int:
                                              "modules": [t.path for t in targets]}))
             print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
                   f"{counts['equivalent']} reviewed equivalents", flush=True)
+        review_equivalents(tree, db_path, targets)   # entries added or withdrawn since the last run
         ids = _selected(db_path, {t.path for t in targets}, args.rerun_survivors)
         if args.sample:
             ids = random.Random(args.seed).sample(ids, min(args.sample, len(ids)))

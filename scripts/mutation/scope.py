@@ -116,7 +116,11 @@ TARGETS: tuple[Target, ...] = (
     Target("focus_sandbox/server/recordings.py", "recordings selection",
            (F + "recordings/time_range.feature", F + "configuration/live_and_historic.feature",
             F + "configuration/historic_selection.feature"),
-           priorities={"_intersecting": ("recordings.time-range", "configure.historic-view")},
+           priorities={"_intersecting": ("recordings.time-range", "configure.historic-view"),
+                       "intersecting": ("resilience.mongodb",), "__init__": ("resilience.mongodb",)},
+           # how the server's MongoDB connection behaves shows only while MongoDB is down and after
+           features_of={"intersecting": (F + "recordings/time_range.feature", F + "resilience/mongodb_outage.feature"),
+                        "__init__": (F + "recordings/time_range.feature", F + "resilience/mongodb_outage.feature")},
            out_of_scope={"make_client": "MongoDB client timeouts (features/resilience)",
                          "ping": "MongoDB reachability (features/resilience)"}),
     Target("focus_sandbox/server/jobs.py", "job orchestration",

@@ -130,24 +130,41 @@ def review_equivalents(root: Path, db_path: Path, targets: tuple[Target, ...] = 
     """Mark the session's pending and surviving mutants that are now reviewed equivalents; returns how many.
 
     Reviewing a survivor into config/mutation_equivalents.yaml then counts at once, without a new session.
-    A killed mutant stays killed: a scenario that tells it apart proves it was not equivalent.
+    A killed mutant stays killed: a scenario that tells it apart proves it was not equivalent. A mutant
+    skipped as equivalent whose entry has since been withdrawn becomes pending again.
     """
     equivalents = load_equivalents() if equivalents is None else equivalents
     sources = _sources(root, targets)
     marked = 0
+    withdrawn = []
     with use_db(str(db_path.resolve()), WorkDB.Mode.open) as db:
         results = dict(db.results)
         for item in db.work_items:
             mutation = item.mutations[0]
             result = results.get(item.job_id)
-            if str(mutation.module_path) not in sources or (result is not None and (
-                    result.worker_outcome == WorkerOutcome.SKIPPED or (result.output or "").startswith("MUTANT killed"))):
+            if str(mutation.module_path) not in sources:
                 continue
             reason = equivalent_reason(root, sources, equivalents, mutation)
+            if result is not None and result.worker_outcome == WorkerOutcome.SKIPPED:
+                if (result.output or "").startswith(EQUIVALENT) and reason is None:
+                    withdrawn.append(item.job_id)   # its entry was withdrawn: the mutant runs after all
+                continue
+            if result is not None and (result.output or "").startswith("MUTANT killed"):
+                continue
             if reason is not None:
                 db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
                 marked += 1
+        if withdrawn:
+            forget_results(db, withdrawn)
     return marked
+
+
+def forget_results(db: WorkDB, job_ids: list[str]) -> None:
+    """Make these mutants pending again (cosmic-ray has no public call for it)."""
+    from cosmic_ray.work_db import WorkResultStorage
+
+    with db._session_maker.begin() as session:  # pylint: disable=protected-access
+        session.query(WorkResultStorage).filter(WorkResultStorage.job_id.in_(job_ids)).delete()
 
 
 def _sources(root: Path, targets: tuple[Target, ...]) -> dict[str, list[str]]:

@@ -182,6 +182,10 @@ def test_a_survivor_reviewed_later_becomes_an_equivalent_and_a_killed_mutant_sta
     assert results[items["core/ReplaceBinaryOperator_Add_Sub2"]].output == "equivalent: made-up reason"
     assert results[items["core/ReplaceBinaryOperator_Sub_Add6"]].output.startswith("MUTANT killed")
     assert review_equivalents(tmp_path, db_path, (target,), reviewed) == 0, "marking twice changes nothing"
+    review_equivalents(tmp_path, db_path, (target,), [])   # the entry is withdrawn: the mutant runs after all
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        assert items["core/ReplaceBinaryOperator_Add_Sub2"] not in dict(db.results)
+        assert items["core/ReplaceBinaryOperator_Sub_Add6"] in dict(db.results), "a killed mutant keeps its result"
 
 
 def test_a_mutant_reviewed_while_its_batch_runs_is_recorded_as_equivalent_and_not_run(tmp_path, monkeypatch):
