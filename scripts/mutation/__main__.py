@@ -160,6 +160,9 @@ def main(argv: list[str]) -> int:
                 print(f"[mutation] the batch stopped with exit code {code}", file=sys.stderr)
                 return code
         print(f"[mutation] ran {len(ids)} mutants in {time.monotonic() - started:.0f} s", flush=True)
+    elif db_path.exists() and (json.loads(meta_path.read_text()) if meta_path.exists() else {}).get("digest") \
+            == sources_digest(REPO, targets):
+        review_equivalents(REPO, db_path, targets)   # the report counts entries added or withdrawn since
     score = write_report(db_path, args.report, *(Path(d).resolve() / "session.sqlite" for d in args.also))
     print("\n".join(summary_lines(score)))
     print(f"[mutation] survivors and equivalents: {args.report}")
