@@ -135,17 +135,16 @@ def main(argv: list[str]) -> int:
                                              "modules": [t.path for t in targets]}))
             print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
                   f"{counts['equivalent']} reviewed equivalents", flush=True)
-        review_equivalents(tree, db_path, targets)   # entries added or withdrawn since the last run
+        # entries added or withdrawn since the last run; during the run each batch re-reads the file per mutant
+        marked = review_equivalents(tree, db_path, targets)
+        if marked:
+            print(f"[mutation] {marked} mutant(s) of the session are now reviewed equivalents "
+                  "(config/mutation_equivalents.yaml)", flush=True)
         ids = _selected(db_path, {t.path for t in targets}, args.rerun_survivors)
         if args.sample:
             ids = random.Random(args.seed).sample(ids, min(args.sample, len(ids)))
         started = time.monotonic()
         for first in range(0, len(ids), args.batch):
-            # equivalents reviewed while the session runs count from the next batch on
-            marked = review_equivalents(tree, db_path, targets)
-            if marked:
-                print(f"[mutation] {marked} mutant(s) of the session are now reviewed equivalents "
-                      "(config/mutation_equivalents.yaml)", flush=True)
             chunk = ids[first:first + args.batch]
             ids_file = workdir / "batch-ids.txt"
             ids_file.write_text("\n".join(chunk) + "\n")
