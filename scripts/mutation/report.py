@@ -16,7 +16,7 @@ from cosmic_ray.work_item import WorkerOutcome
 
 from scripts.mutation.batch import probe_outcome
 from scripts.mutation.scope import TARGETS, ModuleMap, read_map, skip_reason, target_of
-from scripts.mutation.session import EQUIVALENT, REPO, load_equivalents
+from scripts.mutation.session import EQUIVALENT, REPO, load_equivalents, load_explained_survivors
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Mutant:
     why: str
     diff: str = ""
     contradicts: str = ""  # a killed mutant that config/mutation_equivalents.yaml calls equivalent: its reason
+    explained: str = ""    # why a survivor stays (config/mutation_survivors.yaml); on a killed one, a stale entry
 
 
 @dataclass
@@ -92,8 +93,9 @@ def _read(db_path: Path, modules: set[str] | None = None) -> list[Mutant]:
                     outcome, why = later
             if modules is not None and str(m.module_path) not in modules:
                 continue
+            explained = _explanation(m, diff) if outcome in ("survived", "timeout", "killed") else ""
             mutants.append(Mutant(str(m.module_path), m.start_pos[0], m.definition_name,
-                                  m.operator_name.removeprefix("core/"), outcome, why, diff, contradicts))
+                                  m.operator_name.removeprefix("core/"), outcome, why, diff, contradicts, explained))
     return mutants
 
 
@@ -104,6 +106,11 @@ def summary_lines(score: Score) -> list[str]:
              + (f" = {total:.1f} %" if total is not None else "")
              + f" ({score.count('equivalent')} reviewed equivalents and {score.count('stillborn')} stillborn not "
                f"counted; {score.count('out of scope')} out of scope; {score.count('pending')} not run)"]
+    survivors = score.of("survived", "timeout")
+    if survivors:
+        explained = sum(bool(m.explained) for m in survivors)
+        lines.append(f"  survivors: {len(survivors)}, of them {explained} explained (config/mutation_survivors.yaml) "
+                     f"and {len(survivors) - explained} not yet")
     for target in TARGETS:
         judged = score.judged(target.path)
         if not judged and not score.count("pending", target.path):
@@ -126,13 +133,27 @@ def markdown(score: Score) -> str:
            "(`python -m scripts.mutation`); what it means: docs/DEFECT_MATRIX.md, \"Switches, mutants and "
            "evidence levels\".", "", "```", *summary_lines(score), "```", ""]
     survivors = score.of("survived", "timeout", "error")
-    out += [f"## Surviving mutants ({len(survivors)})", "",
-            "Each is a change to a rule module that the suite's verdict did not flag. Kill it with a scenario, or "
-            "review it into config/mutation_equivalents.yaml with a one-line reason.", ""]
-    if survivors:
+    open_ones = [m for m in survivors if not m.explained]
+    out += [f"## Surviving mutants, not yet explained ({len(open_ones)})", "",
+            "Each is a change to a rule module that the suite's verdict did not flag. Kill it with a scenario, "
+            "review it into config/mutation_equivalents.yaml if no client can tell it apart, or explain in "
+            "config/mutation_survivors.yaml why it stays.", ""]
+    if open_ones:
         out += ["| Module:line | Function | Operator | Mutation | Run |", "|---|---|---|---|---|"]
         out += [f"| {m.module}:{m.line} | {m.function or '—'} | {m.operator} | {_diff_lines(m.diff)} | "
-                f"{m.outcome}: {m.why.replace('|', '/')} |" for m in survivors]
+                f"{m.outcome}: {m.why.replace('|', '/')} |" for m in open_ones]
+    explained = [m for m in survivors if m.explained]
+    if explained:
+        out += ["", f"## Explained survivors ({len(explained)}, config/mutation_survivors.yaml; counted as survived)",
+                "", "| Module:line | Function | Operator | Mutation | Why it stays |", "|---|---|---|---|---|"]
+        out += [f"| {m.module}:{m.line} | {m.function or '—'} | {m.operator} | {_diff_lines(m.diff)} | "
+                f"{m.explained.replace('|', '/')} |" for m in explained]
+    stale = [m for m in score.of("killed") if m.explained]
+    if stale:
+        out += ["", f"## Explained as survivors, yet killed ({len(stale)}): remove the entries", "",
+                "| Module:line | Operator | Mutation | Killed by |", "|---|---|---|---|"]
+        out += [f"| {m.module}:{m.line} | {m.operator} | {_diff_lines(m.diff)} | {m.why.replace('|', '/')} |"
+                for m in stale]
     stillborn = score.of("stillborn")
     if stillborn:
         out += ["", f"## Stillborn mutants ({len(stillborn)}, not counted)", "",
@@ -185,9 +206,24 @@ def _rescoped(mutation, diff: str) -> tuple[str, str] | None:
                          tuple(mutation.start_pos))
     if reason is not None:
         return "out of scope", reason
+    hit = _reviewed_entry(load_equivalents(), mutation, diff)
+    return ("equivalent", hit.why) if hit is not None else None
+
+
+def _explanation(mutation, diff: str) -> str:
+    """Why a survivor stays, from config/mutation_survivors.yaml ('' when it does not say)."""
+    hit = _reviewed_entry(load_explained_survivors(), mutation, diff)
+    return hit.why if hit is not None else ""
+
+
+def _reviewed_entry(entries, mutation, diff: str):
+    """The entry that names this mutant: module, operator, original line (and mutated line, function)."""
+    module = str(mutation.module_path)
+    entries = [e for e in entries if e.module == module and e.operator == mutation.operator_name]
+    if not entries:
+        return None
     lines = (REPO / module).read_text(encoding="utf-8").splitlines()
     original = lines[mutation.start_pos[0] - 1] if mutation.start_pos[0] <= len(lines) else ""
     mutated = next((l[1:] for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")), None)
-    hit = next((e for e in load_equivalents()
-                if e.matches(module, mutation.operator_name, original, mutated, mutation.definition_name)), None)
-    return ("equivalent", hit.why) if hit is not None else None
+    return next((e for e in entries
+                 if e.matches(module, mutation.operator_name, original, mutated, mutation.definition_name)), None)

@@ -24,6 +24,7 @@ from scripts.mutation.scope import TARGETS, Target, read_map, skip_reason, targe
 
 REPO = Path(__file__).resolve().parents[2]
 EQUIVALENTS_FILE = REPO / "config" / "mutation_equivalents.yaml"
+SURVIVORS_FILE = REPO / "config" / "mutation_survivors.yaml"
 EQUIVALENT = "equivalent: "     # prefix of the output of a mutant skipped as a reviewed equivalent
 
 
@@ -53,8 +54,8 @@ def sources_digest(root: Path, targets: tuple[Target, ...] = TARGETS) -> str:
 
 
 @dataclass(frozen=True)
-class Equivalent:
-    """A reviewed equivalent mutant: the module, the operator, the original source line, why."""
+class ReviewedMutant:
+    """A mutant a person reviewed (an equivalent, or a survivor kept on purpose): where it is, and why."""
 
     module: str
     operator: str
@@ -75,12 +76,21 @@ def same_code(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
 
 
-def load_equivalents(path: Path = EQUIVALENTS_FILE) -> list[Equivalent]:
+def load_equivalents(path: Path = EQUIVALENTS_FILE) -> list[ReviewedMutant]:
     """The reviewed equivalent mutants (an absent file means none)."""
+    return _load_reviewed(path, "equivalents")
+
+
+def load_explained_survivors(path: Path = SURVIVORS_FILE) -> list[ReviewedMutant]:
+    """Survivors kept on purpose, each with why (they still count as survived)."""
+    return _load_reviewed(path, "survivors")
+
+
+def _load_reviewed(path: Path, key: str) -> list[ReviewedMutant]:
     if not path.exists():
         return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [Equivalent(**entry) for entry in data.get("equivalents") or []]
+    return [ReviewedMutant(**entry) for entry in data.get(key) or []]
 
 
 def mutated_line(root: Path, module: str, operator: str, occurrence: int, line: int) -> str | None:
@@ -97,7 +107,7 @@ def mutated_line(root: Path, module: str, operator: str, occurrence: int, line: 
 
 
 def init_session(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGETS,
-                 equivalents: list[Equivalent] | None = None) -> dict[str, int]:
+                 equivalents: list[ReviewedMutant] | None = None) -> dict[str, int]:
     """(Re)create the session for ``targets`` in ``db_path`` (module paths relative to ``root``).
 
     Returns how many mutants are pending, skipped as out of scope, and skipped as equivalent.
@@ -126,7 +136,7 @@ def init_session(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGET
 
 
 def review_equivalents(root: Path, db_path: Path, targets: tuple[Target, ...] = TARGETS,
-                       equivalents: list[Equivalent] | None = None) -> int:
+                       equivalents: list[ReviewedMutant] | None = None) -> int:
     """Mark the session's pending and surviving mutants that are now reviewed equivalents; returns how many.
 
     Reviewing a survivor into config/mutation_equivalents.yaml then counts at once, without a new session.
@@ -171,7 +181,7 @@ def _sources(root: Path, targets: tuple[Target, ...]) -> dict[str, list[str]]:
     return {t.path: (root / t.path).read_text(encoding="utf-8").splitlines() for t in targets}
 
 
-def equivalent_reason(root: Path, sources: dict[str, list[str]], equivalents: list[Equivalent],
+def equivalent_reason(root: Path, sources: dict[str, list[str]], equivalents: list[ReviewedMutant],
                       mutation) -> str | None:
     """``equivalent: <why>`` when the mutant is a reviewed equivalent, else None."""
     module = str(mutation.module_path)

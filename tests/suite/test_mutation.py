@@ -17,7 +17,7 @@ from scripts.mutation.behave_run import kills
 from scripts.mutation.probe import scenario_order
 from scripts.mutation.report import read_session
 from scripts.mutation.scope import OPERATORS, TARGETS, module_map, skip_reason, target_of
-from scripts.mutation.session import Equivalent, load_equivalents
+from scripts.mutation.session import ReviewedMutant, load_equivalents
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,7 +126,7 @@ def test_every_target_module_and_feature_exists_and_every_equivalent_names_a_rea
         assert (REPO / target.path).is_file(), target.path
         assert any((REPO / f).exists() for f in target.features), target.path
     for entry in load_equivalents():
-        assert isinstance(entry, Equivalent) and entry.why.strip()
+        assert isinstance(entry, ReviewedMutant) and entry.why.strip()
         lines = [l.strip() for l in (REPO / entry.module).read_text().splitlines()]
         assert entry.line in lines, f"{entry.module}: no line {entry.line!r} (update config/mutation_equivalents.yaml)"
 
@@ -174,8 +174,8 @@ def test_a_survivor_reviewed_later_becomes_an_equivalent_and_a_killed_mutant_sta
             test_outcome=TestOutcome.SURVIVED))
         db.set_result(items["core/ReplaceBinaryOperator_Sub_Add6"], WorkResult(
             worker_outcome=WorkerOutcome.NORMAL, output="MUTANT killed: S [f:1]", test_outcome=TestOutcome.KILLED))
-    reviewed = [Equivalent("rule.py", "core/ReplaceBinaryOperator_Add_Sub", "return x + 1", "made-up reason"),
-                Equivalent("rule.py", "core/ReplaceBinaryOperator_Sub_Add", "return y - 1", "wrongly reviewed")]
+    reviewed = [ReviewedMutant("rule.py", "core/ReplaceBinaryOperator_Add_Sub", "return x + 1", "made-up reason"),
+                ReviewedMutant("rule.py", "core/ReplaceBinaryOperator_Sub_Add", "return y - 1", "wrongly reviewed")]
     assert review_equivalents(tmp_path, db_path, (target,), reviewed) == 1
     with use_db(str(db_path), WorkDB.Mode.open) as db:
         results = dict(db.results)
@@ -237,11 +237,55 @@ def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report
     assert "Reviewed as equivalent, yet killed" in text and "wrongly reviewed" in text
 
 
+def test_an_explained_survivor_still_counts_as_survived_and_a_killed_one_asks_for_its_entry_to_go(
+        tmp_path, monkeypatch):
+    """config/mutation_survivors.yaml explains a survivor without taking it out of the score."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    from scripts.mutation import report
+    from scripts.mutation.scope import Target
+    from scripts.mutation.session import init_session
+
+    (tmp_path / "rule.py").write_text("def limit(x):\n    return x + 1\n\n\ndef other(y):\n    return y - 1\n")
+    db_path = tmp_path / "session.sqlite"
+    init_session(tmp_path, db_path, (Target("rule.py", "made-up rule", ("features/x",)),), equivalents=[])
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        for item in db.work_items:
+            survived = item.mutations[0].start_pos[0] == 2
+            db.set_result(item.job_id, WorkResult(
+                worker_outcome=WorkerOutcome.NORMAL, diff="-a\n+b",
+                test_outcome=TestOutcome.SURVIVED if survived else TestOutcome.KILLED,
+                output="MUTANT survived: 3 scenario(s) ran" if survived else "MUTANT killed: S [f:1]"))
+    monkeypatch.setattr(report, "_rescoped", lambda mutation, diff: None)
+    monkeypatch.setattr(report, "_explanation", lambda mutation, diff: "an open question")
+    score = report.read_session(db_path)
+    survivors = score.of("survived")
+    assert survivors and all(m.explained == "an open question" for m in survivors)
+    assert score.percent() < 100.0, "an explained survivor stays in the score"
+    text = report.markdown(score)
+    assert "Surviving mutants, not yet explained (0)" in text
+    assert f"Explained survivors ({len(survivors)}" in text and "an open question" in text
+    assert "Explained as survivors, yet killed" in text   # the killed mutants matched an entry too
+    assert f"of them {len(survivors)} explained" in "\n".join(report.summary_lines(score))
+
+
+def test_every_explained_survivor_names_a_real_line_and_says_why():
+    from scripts.mutation.session import load_explained_survivors
+
+    entries = load_explained_survivors()
+    assert entries, "config/mutation_survivors.yaml lists the survivors kept on purpose"
+    for entry in entries:
+        assert entry.why.strip() and entry.operator.startswith("core/")
+        lines = [l.strip() for l in (REPO / entry.module).read_text().splitlines()]
+        assert entry.line in lines, f"{entry.module}: no line {entry.line!r} (update config/mutation_survivors.yaml)"
+
+
 def test_an_equivalent_matches_the_mutated_line_whatever_its_spacing():
-    entry = Equivalent("m.py", "core/NumberReplacer", "return max(1, n)", "why", mutated="return max(0, n)")
+    entry = ReviewedMutant("m.py", "core/NumberReplacer", "return max(1, n)", "why", mutated="return max(0, n)")
     assert entry.matches("m.py", "core/NumberReplacer", "    return max(1, n)", "    return max( 0, n)")
     assert not entry.matches("m.py", "core/NumberReplacer", "    return max(1, n)", "    return max( 2, n)")
-    in_one = Equivalent("m.py", "core/AddNot", "if ready:", "why", function="f")
+    in_one = ReviewedMutant("m.py", "core/AddNot", "if ready:", "why", function="f")
     assert in_one.matches("m.py", "core/AddNot", "if ready:", None, "f")
     assert not in_one.matches("m.py", "core/AddNot", "if ready:", None, "g")
 
