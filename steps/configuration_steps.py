@@ -76,6 +76,11 @@ def unrecorded_period(context):
     notes_of(context.state, cfg.ConfigurationNotes).period = cfg.unrecorded_period(context.suite)
 
 
+@given("the first minute of epoch time, which Focus Server has no recording for")
+def first_minute_of_epoch(context):
+    notes_of(context.state, cfg.ConfigurationNotes).period = cfg.first_minute_of_epoch(context.suite)
+
+
 @when("I configure a multichannel view of channels {first:d} to {last:d} over that period")
 def configure_historic(context, first, last):
     start, end = notes_of(context.state, cfg.ConfigurationNotes).period

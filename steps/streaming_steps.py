@@ -111,6 +111,11 @@ def frames_kept_arriving(context):
     streaming.require_still_streaming(_job(context), timings.job_idle_timeout_s + timings.job_start_timeout_s)
 
 
+@then("the job's first stream takes a connection at once")
+def step_stream_connects_at_once(context):
+    streaming.require_stream_takes_connection(context.state)
+
+
 @then("the job is still running")
 def job_still_running(context):
     streaming.require_job_running(context.suite, _job(context))

@@ -38,6 +38,13 @@ Feature: Live and historic views
     Then the configuration is refused because no recording was found
     And no job resources were created
 
+  @normal @rule:configure.epoch-times @requires_cluster @requires_rabbitmq
+  Scenario: A historic view of the first minute of 1970 is refused as not found, not as invalid
+    Given the first minute of epoch time, which Focus Server has no recording for
+    When I configure a multichannel view of channels 1 to 50 over that period
+    Then the configuration is refused because no recording was found
+    And no job resources were created
+
   @critical @requires_cluster @requires_rabbitmq
   Scenario Outline: A request with <time window> is rejected
     When I send a multichannel configuration request that has <time window>

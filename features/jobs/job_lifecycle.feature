@@ -20,6 +20,17 @@ Feature: Job lifecycle
       | singlechannel |
       | waterfall     |
 
+  @critical @rule:job.ready-when-metadata-answers @requires_cluster
+  Scenario Outline: A <view> job's stream takes connections as soon as its metadata answers
+    Given a <view> job is running
+    Then the job's first stream takes a connection at once
+
+    Examples:
+      | view          |
+      | multichannel  |
+      | singlechannel |
+      | waterfall     |
+
   @critical @rule:job.metadata-repeats-response @requires_cluster
   Scenario Outline: A <view> job's metadata repeats its configuration response
     Given a <view> job is running

@@ -85,6 +85,7 @@ Feature: Recordings in a time range
       | an end time given as true           | end_time   |
 
     @rule:recordings.epoch-times
-    Examples: A time before the epoch
+    Examples: A time before the epoch or in milliseconds
       | problem                             | field      |
       | a start time before 1970            | start_time |
+      | times given in milliseconds         | start_time |

@@ -368,6 +368,15 @@ def unrecorded_period(suite: SuiteContext) -> tuple[int, int]:
     raise PreconditionNotMetError("every candidate past window has recordings; cannot find an unrecorded period")
 
 
+def first_minute_of_epoch(suite: SuiteContext) -> tuple[int, int]:
+    """The window 0-60 s: the earliest valid epoch times, which no recording can fall in."""
+    window = (0, HISTORIC_LENGTH_S)
+    if suite.focus.recordings_in_time_range(*window):
+        raise PreconditionNotMetError("Focus Server lists recordings in the first minute of 1970; cannot use it as "
+                                      "an unrecorded period")
+    return window
+
+
 ANSWERS = ("configuration response", "job's metadata")
 
 

@@ -306,6 +306,8 @@ QUERY_PROBLEMS = {
     "an end time given as a fraction": lambda w: {"start_time": w.start, "end_time": w.end + 0.5},
     "an end time given as true": lambda w: {"start_time": w.start, "end_time": True},
     "a start time before 1970": lambda w: {"start_time": -1, "end_time": w.end},
+    # the same past hour in milliseconds: thousands of years ahead, past what a date can hold
+    "times given in milliseconds": lambda w: {"start_time": w.start * 1000, "end_time": w.end * 1000},
 }
 
 

@@ -7,14 +7,17 @@ the wait for it fails. Checks raise product failures with a ``stream.*`` finding
 """
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from focus_support.context import SuiteContext
+from focus_support.errors import UnreachableError
 from focus_support.models import ConfigureResponse
 from focus_support.scenario_state import ScenarioState
 from focus_support.scenarios import configuration as cfg, jobs, notes_of
 from focus_support.streaming import Frame, StreamWatch, checks, stream_target
+from focus_support.streaming.client import stream_address
 from focus_support.streaming.pictures import attach_stream, frame_table
 from focus_support.verdict.findings import fail
 
@@ -23,6 +26,7 @@ FRAMES = 3            # the product's own client accepts a stream after 3 frames
 HISTORIC_WINDOW_S = 3
 CADENCE_TOLERANCE = 0.10  # mean row spacing within 10 % of lines_dt (int milliseconds round each stamp)
 ALIVE_GAP_S = 2.0     # a watched stream is "still sending" when its last frame is this recent
+HANDSHAKE_TIMEOUT_S = 2.0  # one TCP handshake; a port nobody listens on refuses at once
 
 
 @dataclass
@@ -261,6 +265,27 @@ def require_still_streaming(job: StreamedJob, watched_s: float) -> None:
         raise fail(f"expected frames to keep arriving on job {job.job_id} for {watched_s:g} s; the last came at "
                    f"{'never' if last is None else f'{last:.2f} s'}; seen: {stream.describe()}",
                    "stream.alive", "frames keep arriving", "silent")
+
+
+def require_stream_takes_connection(state: ScenarioState) -> None:
+    """One TCP connection to the stream address of the scenario's job, once, without retrying.
+
+    Called right after the job's metadata first answered: a client may connect then (contract 4).
+    A plain handshake, not a gRPC channel, which would keep retrying a refused port until its timeout."""
+    response = state.configure_response
+    if response is None:
+        raise fail("expected a configured job before connecting to its stream; there is none",
+                   "http.status", "200", "no configure response")
+    host, port = stream_address(response.stream_url, response.stream_port)
+    try:
+        with socket.create_connection((host, port), timeout=HANDSHAKE_TIMEOUT_S):
+            pass
+    except ConnectionRefusedError as exc:   # the host answered: nothing listens on the job's port yet
+        raise fail(f"expected the stream of job {response.job_id} at {host}:{port} to take a connection as soon as "
+                   f"its metadata answered 200; the connection was refused ({exc})", "job.ready",
+                   "stream takes connections once the metadata answers", "connection refused") from None
+    except OSError as exc:                  # no answer at all: the address is out of our reach
+        raise UnreachableError(f"cannot reach the stream of job {response.job_id} at {host}:{port}: {exc}") from None
 
 
 def require_job_running(suite: SuiteContext, job: StreamedJob) -> None:

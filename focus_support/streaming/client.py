@@ -46,15 +46,20 @@ CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
 )
 
 
-def stream_target(stream_url: str, stream_port: int | str) -> str:
-    """``host:port`` to dial: the scheme (and any path) of ``stream_url`` dropped, ``stream_port`` used."""
+def stream_address(stream_url: str, stream_port: int | str) -> tuple[str, int]:
+    """(host, port) of a job's stream: the scheme (and any path) of ``stream_url`` dropped, ``stream_port`` used."""
     url = str(stream_url).strip()
     if not url:
         raise ValueError("the job's stream_url is empty")
     host = urlsplit(url if "://" in url else f"//{url}").hostname
     if not host:
         raise ValueError(f"no host in stream_url {stream_url!r}")
-    port = int(str(stream_port).strip())
+    return host, int(str(stream_port).strip())
+
+
+def stream_target(stream_url: str, stream_port: int | str) -> str:
+    """``host:port`` to dial (gRPC's form: an IPv6 host in brackets)."""
+    host, port = stream_address(stream_url, stream_port)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 

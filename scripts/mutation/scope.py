@@ -58,8 +58,12 @@ TARGETS: tuple[Target, ...] = (
         "_forbidden_for_waterfall": ("configure.waterfall",),
         "_nfft": ("configure.nfft", "configure.accepts-documented-edges"),
         "_frequency": ("configure.frequency-range", "configure.accepts-documented-edges"),
-        "_times": ("configure.time-window", "configure.historic-view", "configure.live-view"),
+        "_times": ("configure.time-window", "configure.epoch-times", "configure.historic-view", "configure.live-view"),
         "validate_configure": ("configure.duration", "configure.waterfall", "configure.required-fields"),
+        "": ("recordings.epoch-times", "configure.epoch-times", "configure.window-limit"),
+    }, features_of={
+        # the module's constants: the epoch-time bound is the recordings query's too
+        "": CONFIGURATION + (F + "recordings/time_range.feature",),
     }),
     Target("focus_sandbox/server/derive.py", "response derivation", RESPONSE, priorities={
         "channel_mapping": ("response.channels-and-streams", "configure.singlechannel", "response.waterfall-shape"),
