@@ -49,6 +49,37 @@ def _targets(names: list[str]):
     return chosen
 
 
+def session_mismatch(tree: Path, db_path: Path, meta: dict, targets) -> str:
+    """Why the session cannot be continued for ``targets`` ('' when it can).
+
+    A session covers the modules it was started for; any of them may be resumed on its own, as long as
+    the sources of all of them are still those the session judged."""
+    if not db_path.exists() or not meta:
+        return "there is no session yet"
+    modules = meta.get("modules") or [t.path for t in TARGETS]
+    missing = [t.path for t in targets if t.path not in modules]
+    if missing:
+        return f"it was started for {', '.join(modules)}, not for {', '.join(missing)}"
+    session_targets = tuple(t for t in TARGETS if t.path in modules)
+    if sources_digest(tree, session_targets) != meta.get("digest"):
+        changed = [t.path for t in session_targets if sources_digest(tree, (t,)) != (meta.get("digests") or {}).get(t.path)]
+        return ("the sources it judged have changed since" + (f" ({', '.join(changed)})" if meta.get("digests") else ""))
+    return ""
+
+
+def _meta(meta_path: Path) -> dict:
+    return json.loads(meta_path.read_text()) if meta_path.exists() else {}
+
+
+def keep_previous(db_path: Path) -> None:
+    """Keep the last session (one generation) before a new one replaces it."""
+    if db_path.exists():
+        for suffix in (".sqlite", ".json"):
+            old = db_path.with_suffix(suffix)
+            if old.exists():
+                old.replace(old.with_name(f"{old.stem}.previous{suffix}"))
+
+
 def _source_order(item) -> tuple:
     m = item.mutations[0]
     return str(m.module_path), tuple(m.start_pos), m.operator_name, m.occurrence
@@ -122,17 +153,25 @@ def main(argv: list[str]) -> int:
     db_path = workdir / "session.sqlite"
     meta_path = workdir / "session.json"
     targets = _targets(args.module)
+    if not args.module and (args.resume or args.rerun_survivors or args.report_only):
+        # continuing without naming modules: every module the session was started for
+        started_for = _meta(meta_path).get("modules")
+        targets = tuple(t for t in TARGETS if t.path in started_for) if started_for else targets
     if not args.report_only:
         tree = copy_tree(workdir / "tree")
-        digest = sources_digest(tree, targets)
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        reuse = (args.resume or args.rerun_survivors) and db_path.exists() and meta.get("digest") == digest
-        if not reuse:
-            if args.resume or args.rerun_survivors:
-                print("[mutation] the sources or the scope changed since the last session: starting afresh")
+        meta = _meta(meta_path)
+        if args.resume or args.rerun_survivors:
+            problem = session_mismatch(tree, db_path, meta, targets)
+            if problem:   # never throw away hours of judged mutants on a flag: say why and how to start anew
+                print(f"[mutation] cannot continue the session in {workdir}: {problem}. `make mutation` without "
+                      "--resume starts a new one (the old one is kept as session.previous.sqlite)", file=sys.stderr)
+                return 2
+        else:
+            keep_previous(db_path)
             counts = init_session(tree, db_path, targets)
-            meta_path.write_text(json.dumps({"digest": digest, "created": time.time(),
-                                             "modules": [t.path for t in targets]}))
+            meta_path.write_text(json.dumps({"digest": sources_digest(tree, targets), "created": time.time(),
+                                             "modules": [t.path for t in targets],
+                                             "digests": {t.path: sources_digest(tree, (t,)) for t in targets}}))
             print(f"[mutation] session: {counts['pending']} mutants to run, {counts['out of scope']} out of scope, "
                   f"{counts['equivalent']} reviewed equivalents", flush=True)
         # entries added or withdrawn since the last run; during the run each batch re-reads the file per mutant
@@ -159,8 +198,7 @@ def main(argv: list[str]) -> int:
                 print(f"[mutation] the batch stopped with exit code {code}", file=sys.stderr)
                 return code
         print(f"[mutation] ran {len(ids)} mutants in {time.monotonic() - started:.0f} s", flush=True)
-    elif db_path.exists() and (json.loads(meta_path.read_text()) if meta_path.exists() else {}).get("digest") \
-            == sources_digest(REPO, targets):
+    elif db_path.exists() and not session_mismatch(REPO, db_path, _meta(meta_path), targets):
         review_equivalents(REPO, db_path, targets)   # the report counts entries added or withdrawn since
     score = write_report(db_path, args.report, *(Path(d).resolve() / "session.sqlite" for d in args.also))
     print("\n".join(summary_lines(score)))

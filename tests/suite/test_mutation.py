@@ -300,3 +300,45 @@ def test_a_batch_keeps_the_last_readable_equivalents_while_the_file_is_being_edi
     path.write_text("equivalents:\n  - module: m.py\n    unknown_key: 1\n")
     assert _reviewed(path, good) == good
     assert "cannot be read now" in capsys.readouterr().out
+
+
+def test_a_session_is_continued_module_by_module_and_never_discarded_on_a_flag(tmp_path):
+    """`--rerun-survivors --module jobs.py` on a session of every module continues that session; a
+    session whose sources changed is refused with the reason, and a new session keeps the old one."""
+    from scripts.mutation.__main__ import keep_previous, session_mismatch
+    from scripts.mutation.session import sources_digest
+
+    everything = TARGETS
+    db_path = tmp_path / "session.sqlite"
+    db_path.write_bytes(b"judged mutants")
+    meta = {"digest": sources_digest(REPO, everything), "modules": [t.path for t in everything],
+            "digests": {t.path: sources_digest(REPO, (t,)) for t in everything}}
+    one = (target_of("focus_sandbox/server/jobs.py"),)
+    assert session_mismatch(REPO, db_path, meta, one) == ""
+    assert session_mismatch(REPO, db_path, meta, everything) == ""
+
+    changed = {**meta, "digest": "0" * 16, "digests": {**meta["digests"], one[0].path: "0" * 16}}
+    assert "focus_sandbox/server/jobs.py" in session_mismatch(REPO, db_path, changed, one)
+    subset = {**meta, "modules": [one[0].path]}
+    assert "not for" in session_mismatch(REPO, db_path, subset, everything)
+    assert session_mismatch(REPO, tmp_path / "none.sqlite", meta, one) == "there is no session yet"
+
+    (tmp_path / "session.json").write_text("{}")
+    keep_previous(db_path)
+    assert (tmp_path / "session.previous.sqlite").read_bytes() == b"judged mutants"
+    assert (tmp_path / "session.previous.json").exists() and not db_path.exists()
+
+
+def test_resuming_a_changed_session_refuses_and_leaves_it_untouched(tmp_path):
+    import json
+
+    workdir = tmp_path / "session"
+    workdir.mkdir()
+    (workdir / "session.sqlite").write_bytes(b"judged mutants")
+    (workdir / "session.json").write_text(json.dumps({"digest": "0" * 16, "modules": [TARGETS[0].path]}))
+    result = subprocess.run([sys.executable, "-m", "scripts.mutation", "--resume", "--lock", "",
+                             "--workdir", str(workdir), "--report", str(tmp_path / "m.md")],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot continue the session" in result.stderr and "changed" in result.stderr
+    assert (workdir / "session.sqlite").read_bytes() == b"judged mutants"
