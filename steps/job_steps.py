@@ -20,6 +20,7 @@ def running_job(context, first, last):
 
 
 @given("a {view:SpecView} job is running")
+@given("a {view:SpecView} job whose metadata has just answered")
 def running_job_of_view(context, view):
     jobs.start_ready_job(context.suite, context.state, view)
 

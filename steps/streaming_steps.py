@@ -111,7 +111,7 @@ def frames_kept_arriving(context):
     streaming.require_still_streaming(_job(context), timings.job_idle_timeout_s + timings.job_start_timeout_s)
 
 
-@then("the job's first stream takes a connection at once")
+@then("the job's stream address takes a connection at once")
 def step_stream_connects_at_once(context):
     streaming.require_stream_takes_connection(context.state)
 

@@ -22,8 +22,8 @@ Feature: Job lifecycle
 
   @critical @rule:job.ready-when-metadata-answers @requires_cluster
   Scenario Outline: A <view> job's stream takes connections as soon as its metadata answers
-    Given a <view> job is running
-    Then the job's first stream takes a connection at once
+    Given a <view> job whose metadata has just answered
+    Then the job's stream address takes a connection at once
 
     Examples:
       | view          |

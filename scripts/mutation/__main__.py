@@ -164,7 +164,9 @@ def main(argv: list[str]) -> int:
             problem = session_mismatch(tree, db_path, meta, targets)
             if problem:   # never throw away hours of judged mutants on a flag: say why and how to start anew
                 print(f"[mutation] cannot continue the session in {workdir}: {problem}. `make mutation` without "
-                      "--resume starts a new one (the old one is kept as session.previous.sqlite)", file=sys.stderr)
+                      "--resume starts a new one" + ("" if not db_path.exists() else
+                                                     " (the old one is kept as session.previous.sqlite)"),
+                      file=sys.stderr)
                 return 2
         else:
             keep_previous(db_path)

@@ -129,11 +129,13 @@ TARGETS: tuple[Target, ...] = (
                          "ping": "MongoDB reachability (features/resilience)"}),
     Target("focus_sandbox/server/jobs.py", "job orchestration",
            JOBS + (F + "streaming/live_stream.feature", F + "streaming/historic_stream.feature"), priorities={
-        "create": ("job.ready", "capacity.required"), "_reserve_port": ("capacity.required",),
+        "create": ("job.ready", "response.stream-port-type", "capacity.required"),
+        "_reserve_port": ("capacity.required",),
         "readiness": ("job.ready",), "cancel": ("job.cancel",),
         "stream_groups": ("stream.",), "_grpc_job": ("stream.", "job."),
         "reap_once": ("job.idle-timeout", "job.crash-cleanup"), "_new_job_id": ("job.id-never-reused",),
-    }, features_of={"create": JOBS + (F + "streaming/live_stream.feature", F + "streaming/historic_stream.feature",
+    }, features_of={"create": JOBS + (F + "configuration/response_types.feature",
+                                      F + "streaming/live_stream.feature", F + "streaming/historic_stream.feature",
                                       F + "capacity/concurrent_jobs.feature"),
                     # a port handed out twice shows only when jobs start close together (the capacity steps)
                     "_reserve_port": JOBS + (F + "capacity/concurrent_jobs.feature",)},

@@ -214,22 +214,32 @@ def test_a_mutant_reviewed_while_its_batch_runs_is_recorded_as_equivalent_and_no
     assert results["core/ReplaceBinaryOperator_Add_Sub"].output == "equivalent: made-up reason"
 
 
-def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report_asks_to_correct_the_entry(
-        tmp_path, monkeypatch):
+def _judged_session(tmp_path: Path, source: str, survives) -> Path:
+    """A session of a made-up rule module whose every mutant was run: ``survives(line)`` says which survived."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
-    from scripts.mutation import report
     from scripts.mutation.scope import Target
     from scripts.mutation.session import init_session
 
-    (tmp_path / "rule.py").write_text("def limit(x):\n    return x + 1\n")
+    (tmp_path / "rule.py").write_text(source)
     db_path = tmp_path / "session.sqlite"
     init_session(tmp_path, db_path, (Target("rule.py", "made-up rule", ("features/x",)),), equivalents=[])
     with use_db(str(db_path), WorkDB.Mode.open) as db:
         for item in db.work_items:
-            db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.NORMAL, test_outcome=TestOutcome.KILLED,
-                                                  output="MUTANT killed: S [f:1] — product bug — new", diff="-a\n+b"))
+            survived = survives(item.mutations[0].start_pos[0])
+            db.set_result(item.job_id, WorkResult(
+                worker_outcome=WorkerOutcome.NORMAL, diff="-a\n+b",
+                test_outcome=TestOutcome.SURVIVED if survived else TestOutcome.KILLED,
+                output="MUTANT survived: 3 scenario(s) ran" if survived else "MUTANT killed: S [f:1] — product bug — new"))
+    return db_path
+
+
+def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report_asks_to_correct_the_entry(
+        tmp_path, monkeypatch):
+    from scripts.mutation import report
+
+    db_path = _judged_session(tmp_path, "def limit(x):\n    return x + 1\n", lambda line: False)
     monkeypatch.setattr(report, "_rescoped", lambda mutation, diff: ("equivalent", "wrongly reviewed"))
     score = report.read_session(db_path)
     assert score.mutants and all(m.outcome == "killed" and m.contradicts == "wrongly reviewed" for m in score.mutants)
@@ -240,23 +250,10 @@ def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report
 def test_an_explained_survivor_still_counts_as_survived_and_a_killed_one_asks_for_its_entry_to_go(
         tmp_path, monkeypatch):
     """config/mutation_survivors.yaml explains a survivor without taking it out of the score."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
-
     from scripts.mutation import report
-    from scripts.mutation.scope import Target
-    from scripts.mutation.session import init_session
 
-    (tmp_path / "rule.py").write_text("def limit(x):\n    return x + 1\n\n\ndef other(y):\n    return y - 1\n")
-    db_path = tmp_path / "session.sqlite"
-    init_session(tmp_path, db_path, (Target("rule.py", "made-up rule", ("features/x",)),), equivalents=[])
-    with use_db(str(db_path), WorkDB.Mode.open) as db:
-        for item in db.work_items:
-            survived = item.mutations[0].start_pos[0] == 2
-            db.set_result(item.job_id, WorkResult(
-                worker_outcome=WorkerOutcome.NORMAL, diff="-a\n+b",
-                test_outcome=TestOutcome.SURVIVED if survived else TestOutcome.KILLED,
-                output="MUTANT survived: 3 scenario(s) ran" if survived else "MUTANT killed: S [f:1]"))
+    db_path = _judged_session(tmp_path, "def limit(x):\n    return x + 1\n\n\ndef other(y):\n    return y - 1\n",
+                              lambda line: line == 2)
     monkeypatch.setattr(report, "_rescoped", lambda mutation, diff: None)
     monkeypatch.setattr(report, "_explanation", lambda mutation, diff: "an open question")
     score = report.read_session(db_path)
