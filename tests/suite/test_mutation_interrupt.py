@@ -64,8 +64,8 @@ import signal, sys, time
 from scripts.mutation.batch import interrupt_on_signals
 signal.signal(signal.SIGINT, signal.SIG_IGN)   # as inherited by a background job of a non-interactive shell
 interrupt_on_signals()
-print("ready", flush=True)
 try:
+    print("ready", flush=True)   # inside the try: a signal right after it must not find the handler missing
     time.sleep(30)
 except KeyboardInterrupt:
     print("stopped cleanly", flush=True)
