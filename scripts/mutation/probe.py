@@ -117,7 +117,10 @@ def run(module: str, function: str | None, workdir: Path, timeout_s: float) -> t
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-            return "timeout", f"the run outlived {timeout_s:g} s"
+            kept = results / "timeouts" / f"{Path(module).stem}-{function or 'module'}-{time.strftime('%H%M%S')}.log"
+            kept.parent.mkdir(exist_ok=True)
+            kept.write_bytes((results / "behave.log").read_bytes())   # the next mutant's run overwrites behave.log
+            return "timeout", f"the run outlived {timeout_s:g} s (its log: {kept.relative_to(workdir)})"
     records = load_records(results / "run-results.json")
     killer = next((r for r in records if _judged(r) and kills(r)), None)
     if killer is not None:
