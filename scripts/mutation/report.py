@@ -70,6 +70,7 @@ def _modules_of(db_path: Path) -> set[str] | None:
 
 def _read(db_path: Path, modules: set[str] | None = None) -> list[Mutant]:
     mutants: list[Mutant] = []
+    equivalents, explained_survivors = load_equivalents(), load_explained_survivors()   # read once, not per mutant
     with use_db(str(db_path), WorkDB.Mode.open) as db:
         results = dict(db.results)
         for item in db.work_items:
@@ -86,14 +87,14 @@ def _read(db_path: Path, modules: set[str] | None = None) -> list[Mutant]:
                 outcome, why = probe_outcome(result.output)
                 diff = result.diff or ""
                 # the scope and the reviewed equivalents of today judge yesterday's runs too
-                later = _rescoped(m, diff)
+                later = _rescoped(m, diff, equivalents)
                 if later is not None and later[0] == "equivalent" and outcome == "killed":
                     contradicts = later[1]   # a scenario told it apart: the entry is wrong, not the kill
                 elif later is not None:
                     outcome, why = later
             if modules is not None and str(m.module_path) not in modules:
                 continue
-            explained = _explanation(m, diff) if outcome in ("survived", "timeout", "killed") else ""
+            explained = _explanation(m, diff, explained_survivors) if outcome in ("survived", "timeout", "killed") else ""
             mutants.append(Mutant(str(m.module_path), m.start_pos[0], m.definition_name,
                                   m.operator_name.removeprefix("core/"), outcome, why, diff, contradicts, explained))
     return mutants
@@ -196,7 +197,7 @@ def write_report(db_path: Path, out: Path, *more: Path) -> Score:
 _MAPS: dict[str, ModuleMap] = {}
 
 
-def _rescoped(mutation, diff: str) -> tuple[str, str] | None:
+def _rescoped(mutation, diff: str, equivalents) -> tuple[str, str] | None:
     """('out of scope' | 'equivalent', why) when today's scope or equivalents file covers a run mutant."""
     module = str(mutation.module_path)
     target = target_of(module)
@@ -206,13 +207,13 @@ def _rescoped(mutation, diff: str) -> tuple[str, str] | None:
                          tuple(mutation.start_pos))
     if reason is not None:
         return "out of scope", reason
-    hit = _reviewed_entry(load_equivalents(), mutation, diff)
+    hit = _reviewed_entry(equivalents, mutation, diff)
     return ("equivalent", hit.why) if hit is not None else None
 
 
-def _explanation(mutation, diff: str) -> str:
+def _explanation(mutation, diff: str, explained_survivors) -> str:
     """Why a survivor stays, from config/mutation_survivors.yaml ('' when it does not say)."""
-    hit = _reviewed_entry(load_explained_survivors(), mutation, diff)
+    hit = _reviewed_entry(explained_survivors, mutation, diff)
     return hit.why if hit is not None else ""
 
 

@@ -240,7 +240,7 @@ def test_a_killed_mutant_the_equivalents_file_covers_stays_killed_and_the_report
     from scripts.mutation import report
 
     db_path = _judged_session(tmp_path, "def limit(x):\n    return x + 1\n", lambda line: False)
-    monkeypatch.setattr(report, "_rescoped", lambda mutation, diff: ("equivalent", "wrongly reviewed"))
+    monkeypatch.setattr(report, "_rescoped", lambda mutation, diff, _entries: ("equivalent", "wrongly reviewed"))
     score = report.read_session(db_path)
     assert score.mutants and all(m.outcome == "killed" and m.contradicts == "wrongly reviewed" for m in score.mutants)
     text = report.markdown(score)
@@ -254,8 +254,8 @@ def test_an_explained_survivor_still_counts_as_survived_and_a_killed_one_asks_fo
 
     db_path = _judged_session(tmp_path, "def limit(x):\n    return x + 1\n\n\ndef other(y):\n    return y - 1\n",
                               lambda line: line == 2)
-    monkeypatch.setattr(report, "_rescoped", lambda mutation, diff: None)
-    monkeypatch.setattr(report, "_explanation", lambda mutation, diff: "an open question")
+    monkeypatch.setattr(report, "_rescoped", lambda mutation, diff, _entries: None)
+    monkeypatch.setattr(report, "_explanation", lambda mutation, diff, _entries: "an open question")
     score = report.read_session(db_path)
     survivors = score.of("survived")
     assert survivors and all(m.explained == "an open question" for m in survivors)
