@@ -79,6 +79,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--series", type=Path, default=None, help="keep (and resume) the runs' outcomes here")
     args = parser.parse_args(argv)
     sigterm_as_interrupt()
+    try:
+        return _series(args)
+    except KeyboardInterrupt:
+        print("\n[flakes] interrupted: the run under way is not counted"
+              + (f"; the finished runs are kept in {args.series} and the same command goes on from there"
+                 if args.series else " (--series DIR keeps finished runs for a later resume)"), flush=True)
+        return 130
+
+
+def _series(args: argparse.Namespace) -> int:
     results: list[SuiteResult] = []
     errors: dict[int, dict[str, str]] = {}
     began = time.monotonic()

@@ -38,7 +38,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--tags", default="", help="a behave tag expression (default: the whole suite)")
     args = parser.parse_args(argv)
     sigterm_as_interrupt()
-    jobs = sorted(set(args.jobs))
+    try:
+        return _compare(sorted(set(args.jobs)), args.tags)
+    except KeyboardInterrupt:
+        print("\n[parallel] interrupted: no figures (a half run would compare wrongly)", flush=True)
+        return 130
+
+
+def _compare(jobs: list[int], tags: str) -> int:
     with tempfile.TemporaryDirectory(prefix="focus-parallel-bench-") as tmp:
         began = time.monotonic()
         with private_stack():
@@ -46,7 +53,7 @@ def main(argv: list[str]) -> int:
             results = []
             for n in jobs:
                 timings = Path(tmp) / f"jobs{jobs[0]}" / "timings.json" if results else None
-                result = run_full_suite(n, Path(tmp) / f"jobs{n}", timings=timings, tags=args.tags)
+                result = run_full_suite(n, Path(tmp) / f"jobs{n}", timings=timings, tags=tags)
                 results.append(result)
                 print(f"  JOBS={n}: {result.wall_s:.1f} s, {result.counts()}, verdict {result.verdict}, "
                       f"leftovers {len(result.leftovers)}" + (f" {result.leftovers[:5]}" if result.leftovers else ""),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
+INTERRUPTED = 130  # run_suite's exit code after Ctrl-C or SIGTERM
 
 
 @dataclass
@@ -80,9 +81,12 @@ def run_full_suite(jobs: int, reports: Path, timings: Path | None = None, tags: 
     reports.mkdir(parents=True, exist_ok=True)
     console = io.StringIO() if quiet else None
     started = time.monotonic()
-    run_suite("local", tags, [], jobs=jobs, timings=str(timings) if timings else None, reports=reports,
-              out=console)
-    code = finish_run(behave_exit_code=0, generate_html=False, reports=reports, out=io.StringIO())
+    behave_code = run_suite("local", tags, [], jobs=jobs, timings=str(timings) if timings else None,
+                            reports=reports, out=console)
+    if behave_code == INTERRUPTED:
+        # the workers have cancelled what they created; a half run must not count as a run
+        raise KeyboardInterrupt("the run was interrupted")
+    code = finish_run(behave_exit_code=behave_code, generate_html=False, reports=reports, out=io.StringIO())
     wall = time.monotonic() - started
     records = json.loads((reports / "run-results.json").read_text(encoding="utf-8"))["records"]
     return SuiteResult(jobs=jobs, wall_s=wall, exit_code=code, reports=reports, leftovers=leftovers(),
