@@ -142,31 +142,32 @@ def drain(client: Any, limit: Limit) -> Burst:
     return burst_until_throttled(client, DRAIN_BODY, limit)
 
 
-REFILL_ATTEMPTS = 5  # bounds the follow-ups of a request accepted on a refilled token
+REFILL_ATTEMPTS = 5  # valid requests sent right after a drain ended throttled
 
 
-def throttled_after_drain(send: Callable[[], requests.Response], drained: Burst, limit: Limit,
-                          clock: Callable[[], float] = time.monotonic) -> list[requests.Response]:
-    """Send valid requests right after a drain until one is throttled; returns every answer, in order.
+def throttled_after_drain(send: Callable[[], requests.Response], drained: Burst,
+                          redrain: Callable[[], Burst]) -> list[requests.Response]:
+    """Send a valid request right after a drain; while it is accepted, drain again and send another.
+    Returns the valid requests' answers, in order; the last is the one to judge.
 
     The bucket refills continuously: a drain ending in a 429 leaves less than one token, but a
     fraction of one may complete before the next request arrives (a 429 costs no token), so one
-    acceptance right after the drain is the token bucket working, not a finding. Each acceptance
-    uses that token up, so the next request, sent at once, must be throttled unless a whole new
-    token (``1 / refill`` seconds) had time to come; an acceptance sooner than that stops the loop
-    and stays the last answer, for the step to judge. No drain 429: one request, judged as it is.
+    acceptance right after a drain is the token bucket working, not a finding. Nor is a second valid
+    request sent at once a fair test: an accepted one answers only once its job is started, and at 10
+    tokens a second a 0.2 s answer brings two new tokens. So each acceptance is followed by another
+    drain with requests refused at once (milliseconds each), and the next valid request follows the
+    drain's 429 at once: a correct server lets it in only on the last fraction of a token, so it
+    throttles one of ``REFILL_ATTEMPTS`` of them; a server that accepts them all is the finding. A
+    drain that is not throttled (a server that stopped throttling) ends the loop: the last answer is
+    judged as it is; so is the one request after a first drain that was never throttled.
     """
     answers = [send()]
-    if not drained.throttled or limit.refill_per_s <= 0:
+    if not drained.throttled:
         return answers
-    token_s = 1.0 / limit.refill_per_s
-    accepted_at = clock()
     while answers[-1].status_code != THROTTLED and len(answers) < REFILL_ATTEMPTS:
+        if not redrain().throttled:
+            break
         answers.append(send())
-        now = clock()
-        if answers[-1].status_code != THROTTLED and now - accepted_at < token_s:
-            break  # two acceptances within one token's refill time: not explained by the bucket
-        accepted_at = now
     return answers
 
 

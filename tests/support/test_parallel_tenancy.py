@@ -96,78 +96,87 @@ class Clock:
         return self.now
 
 
-LIMIT = Limit(capacity=5, refill_per_s=2.0)
 DRAINED = Burst(responses=[Answer(400)] * 5 + [Answer(THROTTLED)])  # type: ignore[list-item]
+NEVER_THROTTLED = Burst(responses=[Answer(400)] * 8)  # type: ignore[list-item]
 
 
-def _sender(codes: list[int], clock: Clock, step_s: float):
+def _sender(codes: list[int]):
     answers = iter(codes)
+    return lambda: Answer(next(answers))
 
-    def send():
-        clock.now += step_s
-        return Answer(next(answers))
 
-    return send
+class Redrains:
+    """A stand-in for draining again: counts the drains and answers each with the given burst."""
+
+    def __init__(self, burst: Burst = DRAINED) -> None:
+        self.burst, self.count = burst, 0
+
+    def __call__(self) -> Burst:
+        self.count += 1
+        return self.burst
 
 
 def test_the_request_right_after_the_drain_is_judged_when_throttled():
-    clock = Clock()
-    answers = throttled_after_drain(_sender([THROTTLED], clock, 0.03), DRAINED, LIMIT, clock)
-    assert [a.status_code for a in answers] == [THROTTLED]
+    redrain = Redrains()
+    answers = throttled_after_drain(_sender([THROTTLED]), DRAINED, redrain)
+    assert [a.status_code for a in answers] == [THROTTLED] and redrain.count == 0
 
 
-def test_an_acceptance_a_refill_explains_is_followed_by_the_throttled_request():
-    clock = Clock()
-    answers = throttled_after_drain(_sender([200, THROTTLED], clock, 0.03), DRAINED, LIMIT, clock)
-    assert [a.status_code for a in answers] == [200, THROTTLED]
+def test_an_acceptance_is_followed_by_a_new_drain_and_the_throttled_request():
+    redrain = Redrains()
+    answers = throttled_after_drain(_sender([200, THROTTLED]), DRAINED, redrain)
+    assert [a.status_code for a in answers] == [200, THROTTLED] and redrain.count == 1
 
 
-def test_two_acceptances_within_one_tokens_refill_time_stay_the_answer():
-    clock = Clock()
-    answers = throttled_after_drain(_sender([200, 200, THROTTLED], clock, 0.03), DRAINED, LIMIT, clock)
-    assert [a.status_code for a in answers] == [200, 200], "the second acceptance is the finding"
-
-
-def test_acceptances_a_slow_machine_explains_are_bounded():
-    clock = Clock()
-    answers = throttled_after_drain(_sender([200] * 10, clock, 0.6), DRAINED, LIMIT, clock)
+def test_a_server_that_lets_every_request_after_a_drain_in_stays_the_finding():
+    answers = throttled_after_drain(_sender([200] * 10), DRAINED, Redrains())
     assert len(answers) == 5 and answers[-1].status_code == 200
 
 
+def test_a_drain_that_is_no_longer_throttled_ends_the_loop_with_the_answer_as_it_is():
+    redrain = Redrains(NEVER_THROTTLED)
+    answers = throttled_after_drain(_sender([200, THROTTLED]), DRAINED, redrain)
+    assert [a.status_code for a in answers] == [200] and redrain.count == 1
+
+
 def test_without_a_throttled_drain_the_one_request_is_judged_as_it_is():
-    clock = Clock()
-    never = Burst(responses=[Answer(400)] * 8)  # type: ignore[list-item]
-    answers = throttled_after_drain(_sender([200, THROTTLED], clock, 0.03), never, LIMIT, clock)
-    assert [a.status_code for a in answers] == [200]
+    redrain = Redrains()
+    answers = throttled_after_drain(_sender([200, THROTTLED]), NEVER_THROTTLED, redrain)
+    assert [a.status_code for a in answers] == [200] and redrain.count == 0
 
 
-@pytest.mark.parametrize("gap_s", [0.0, 0.06, 0.3, 0.49])
-def test_a_token_bucket_server_always_ends_the_step_throttled(gap_s):
-    """The flake of record: whatever fraction of a token refilled before the request, a correct
-    token bucket (the sandbox's own) leaves the judged request throttled."""
+@pytest.mark.parametrize("refill_per_s", [5.0, 10.0, 50.0])
+@pytest.mark.parametrize("gap_s", [0.0, 0.004, 0.05, 0.3])
+def test_a_token_bucket_server_ends_the_step_throttled_however_slowly_it_starts_jobs(monkeypatch, gap_s,
+                                                                                      refill_per_s):
+    """The flake of record, and its sequel at 10 tokens a second: whatever fraction of a token
+    refilled before the valid request, and however many tokens came while its job started (0.3 s),
+    a correct token bucket (the sandbox's own) leaves the judged request throttled."""
+    import focus_sandbox.server.ratelimit as ratelimit
     from focus_sandbox.server.ratelimit import TokenBucket
 
-    bucket = TokenBucket(capacity=5, refill_per_s=2.0)
-    # the drain leaves 0.9 of a token: any gap over 0.05 s lets the next request in on a refill
-    end = 0.45
-    times = iter([0.0] * 4 + [end, end] + [end + gap_s + k * 0.03 for k in range(5)])
-    clock_now = [0.0]
+    clock = Clock()
+    monkeypatch.setattr(ratelimit.time, "monotonic", clock)
+    bucket = TokenBucket(capacity=5, refill_per_s=refill_per_s)
 
-    def take() -> int:
-        clock_now[0] = next(times)
-        return bucket.take("client")
+    def refused_at_once() -> Answer:
+        clock.now += 0.003
+        return Answer(THROTTLED if bucket.take("client") else 400)
 
-    import focus_sandbox.server.ratelimit as ratelimit
+    def drain() -> Burst:
+        burst = Burst()
+        while not burst.throttled:
+            burst.responses.append(refused_at_once())  # type: ignore[arg-type]
+        return burst
 
-    real = ratelimit.time.monotonic
-    ratelimit.time.monotonic = lambda: clock_now[0]  # type: ignore[assignment]
-    try:
-        drain = Burst(responses=[Answer(THROTTLED if take() else 400) for _ in range(6)])  # type: ignore[misc]
-        assert drain.throttled, "a full bucket of 5 is drained by the sixth request"
-        answers = throttled_after_drain(lambda: Answer(THROTTLED if take() else 200), drain, LIMIT,
-                                        lambda: clock_now[0])
-    finally:
-        ratelimit.time.monotonic = real  # type: ignore[assignment]
+    def valid() -> Answer:
+        granted = not bucket.take("client")
+        clock.now += 0.3 if granted else 0.003  # an accepted request answers once its job started
+        return Answer(200 if granted else THROTTLED)
+
+    first = drain()
+    clock.now += gap_s
+    answers = throttled_after_drain(valid, first, drain)
     assert answers[-1].status_code == THROTTLED, [a.status_code for a in answers]
 
 
