@@ -65,7 +65,9 @@ def job_rss_mb(job_id: str) -> dict[str, float]:
 def run(infra: t.Infra, work: Path) -> None:
     timings = infra.config.timings
     print(f"/ack median latency          {ack_latency(infra.focus_url):8.2f} ms")
-    config = infra.variant(work / "bench", rate_limit=RateLimit(capacity=10_000, refill_per_s=10_000.0), capacity=60)
+    # nobody watches the benchmark's jobs: a long idle timeout keeps the first of 50 alive until the last is ready
+    config = infra.variant(work / "bench", rate_limit=RateLimit(capacity=10_000, refill_per_s=10_000.0), capacity=60,
+                           timings=timings.model_copy(update={"job_idle_timeout_s": 60.0}))
     kube = infra.kube()
     with t.serve(config, seed_mongodb=False) as base:
         url = f"{base}/focus-server"

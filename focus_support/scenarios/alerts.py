@@ -186,9 +186,9 @@ def quiet_window_s(timings: Timings) -> float:
     """How long to watch for reports that must not come: short, scaled to the environment's pace.
 
     A report is published while its push is handled, before the answer, so it arrives within
-    milliseconds of it; a tenth of the start timeout (0.5 s on the sandbox, 2 s at most on staging)
-    leaves a wide margin without making every alert scenario wait a second."""
-    return min(2.0, max(0.5, timings.job_start_timeout_s / 10))
+    milliseconds of it; a twentieth of the start timeout (0.25 s on the sandbox, 2 s at most on
+    staging) leaves a wide margin without making some forty alert scenarios wait a second each."""
+    return min(2.0, max(0.25, timings.job_start_timeout_s / 20))
 
 
 def start_watching(suite: SuiteContext, state: ScenarioState) -> AlertNotes:

@@ -11,6 +11,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from focus_support.config.models import Timings
 from focus_support.context import SuiteContext
 from focus_support.errors import UnreachableError
 from focus_support.models import ConfigureResponse
@@ -177,12 +178,22 @@ def stop_watching(job: StreamedJob) -> None:
         stream.close()
 
 
+def idle_watch_margin_s(timings: Timings) -> float:
+    """How much longer than the idle timeout a watch lasts to show that a watched job outlives it.
+
+    The job is already running when the watch starts, so its idle clock (if watching did not stop
+    it) began earlier: a job that wrongly idles out ends within the idle timeout of the watch's
+    start, plus the server's idle check period. A quarter of the idle timeout covers that period
+    (2 s at least, the start timeout at most: 2 s on the sandbox, whose pods check five times a second)."""
+    return min(timings.job_start_timeout_s, max(2.0, timings.job_idle_timeout_s / 4))
+
+
 def watch_longer_than_idle(suite: SuiteContext, state: ScenarioState, job: StreamedJob) -> StreamWatch:
-    """Watch stream 0 for the idle timeout plus the start timeout; returns early only if the stream ends."""
+    """Watch stream 0 for the idle timeout and a margin; returns early only if the stream ends."""
     timings = _timings(suite)
     stream = job.watches.get(0) or watch(suite, state, job, 0)
     try:
-        stream.watch_for(timings.job_idle_timeout_s + timings.job_start_timeout_s)
+        stream.watch_for(timings.job_idle_timeout_s + idle_watch_margin_s(timings))
     finally:
         show(stream, job)
     return stream
