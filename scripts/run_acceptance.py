@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -83,6 +84,46 @@ def run_planned(args: argparse.Namespace, behave_args: list[str]) -> int:
                      timings=args.timings, reports=REPORTS)
 
 
+def register_run_secrets(env_name: str, out=None) -> None:
+    """Register the environment's secrets in this process, so that the scan of reports/ looks for
+    them too (the workers register theirs in their own processes; on local these are the passwords
+    the sandbox generated, which no variable of our environment holds)."""
+    from focus_support.config.loader import load_environment
+    from focus_support.errors import MisconfiguredError
+    from focus_support.reporting.redaction import register_secret
+    from focus_support.reporting.run_info import environment_secrets
+
+    try:
+        environment = load_environment(env_name)
+    except MisconfiguredError as exc:  # the workers' preflight said so already; the scan still runs
+        print(f"[report] reports/ is scanned only for secret-named variables: the environment did not load "
+              f"({str(exc).splitlines()[0]})", file=out or sys.stdout, flush=True)
+        return
+    for secret in environment_secrets(environment):
+        register_secret(secret)
+
+
+class _BackgroundStop(threading.Thread):
+    """Closes what the run opened (the sandbox stack: about 2.5 s) while the main thread builds the
+    triage and the HTML report, which need none of it; ``finish`` waits and raises what the stop raised."""
+
+    def __init__(self, opened: ExitStack) -> None:
+        super().__init__(name="stack-stop")  # not a daemon thread: the interpreter waits for it too
+        self.opened, self.error = opened, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.opened.close()
+        except BaseException as exc:  # handed to the main thread by finish()
+            self.error = exc
+
+    def finish(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
 def main(argv: list[str]) -> int:
     args, behave_args = parse_args(argv)
     from focus_support.config.loader import selected_environment
@@ -116,16 +157,17 @@ def main(argv: list[str]) -> int:
                 print(f"[acceptance] {bad_switch}", file=sys.stderr)
                 return 2
         behave_rc = run_planned(args, behave_args)
+        register_run_secrets(args.env)  # while the stack is up: the sandbox's runtime names its secrets
         if args.env == "rehearsal":
             rehearsal = session.finish()  # while the stack is up: the tenant's verdict, the suite's leftovers
+        stopping = _BackgroundStop(cleanup.pop_all())  # the stack stops while the reports are built
     from focus_support.reporting.run_report import finish_run
 
-    code = finish_run(
-        behave_exit_code=behave_rc,
-        strict=args.strict,
-        generate_html=not args.no_report,
-        wall_time_s=time.monotonic() - started,
-    )
+    try:
+        code = finish_run(behave_exit_code=behave_rc, strict=args.strict, generate_html=not args.no_report)
+    finally:
+        stopping.finish()  # on every way out, also Ctrl-C: nothing of the stack outlives the command
+    print(f"[report] run took {time.monotonic() - started:.0f} s; triage in {REPORTS / 'triage.md'}", flush=True)
     if rehearsal is not None:
         print("\n".join(rehearsal.lines()), flush=True)
         code = rehearsal.exit_code(code)
