@@ -90,7 +90,7 @@ def main() -> None:
     swap_before = psutil.swap_memory().used / MB
     available_before = psutil.virtual_memory().available / MB
     with tempfile.TemporaryDirectory(prefix="capacity-bench-") as tmp:
-        with running_stack("spec", home=Path(tmp) / "home") as runtime:
+        with running_stack("spec", home=Path(tmp) / "home", logs_dir=Path(tmp) / "logs") as runtime:
             focus_url = runtime.focus_server_url
             idle = memory_by_kind(runtime.pid)
             ids: list[str] = []

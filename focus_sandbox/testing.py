@@ -96,7 +96,8 @@ def stack_infra(home: Path) -> Iterator[Infra]:
         yield Infra(json.loads(Path(runtime_path).read_text()))
         return
     from focus_sandbox.stack import running_stack  # the stack daemon's test entry point
-    with running_stack("spec", home=home) as runtime:
+    # the run's logs stay beside its home: tests and benchmarks never write the user's reports/
+    with running_stack("spec", home=home, logs_dir=Path(home) / "logs") as runtime:
         yield Infra(runtime.model_dump(mode="json"))
 
 
