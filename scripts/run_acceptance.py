@@ -119,9 +119,11 @@ class _BackgroundStop(threading.Thread):
             self.error = exc
 
     def finish(self) -> None:
+        """Wait for the stop; raise its error once (a second call only waits)."""
         self.join()
-        if self.error is not None:
-            raise self.error
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
 
 
 def main(argv: list[str]) -> int:
@@ -160,13 +162,18 @@ def main(argv: list[str]) -> int:
         register_run_secrets(args.env)  # while the stack is up: the sandbox's runtime names its secrets
         if args.env == "rehearsal":
             rehearsal = session.finish()  # while the stack is up: the tenant's verdict, the suite's leftovers
-        stopping = _BackgroundStop(cleanup.pop_all())  # the stack stops while the reports are built
+        # The local stack stops while the triage and the report are built; the rehearsal's exit
+        # restores environment variables, which the reporting reads, so it closes here as before.
+        stopping = _BackgroundStop(cleanup.pop_all()) if args.env == "local" else None
     from focus_support.reporting.run_report import finish_run
 
     try:
-        code = finish_run(behave_exit_code=behave_rc, strict=args.strict, generate_html=not args.no_report)
+        # the stopping stack copies its logs into reports/: the secret scan waits for them
+        code = finish_run(behave_exit_code=behave_rc, strict=args.strict, generate_html=not args.no_report,
+                          before_scan=stopping.finish if stopping else None)
     finally:
-        stopping.finish()  # on every way out, also Ctrl-C: nothing of the stack outlives the command
+        if stopping is not None:
+            stopping.finish()  # on every way out, also Ctrl-C: nothing of the stack outlives the command
     print(f"[report] run took {time.monotonic() - started:.0f} s; triage in {REPORTS / 'triage.md'}", flush=True)
     if rehearsal is not None:
         print("\n".join(rehearsal.lines()), flush=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from focus_support.errors import InfrastructureError
 from focus_support.reporting.allure_cli import REPO, generate_report, open_instructions
@@ -60,8 +60,12 @@ def _environment_line(results: Path) -> str:
 
 def finish_run(behave_exit_code: int, strict: bool = False, generate_html: bool = True,
                wall_time_s: float | None = None, reports: Path | str = REPORTS,
-               secrets: Iterable[str] = (), out=None, interrupted: bool = False) -> int:
-    """Write and print reports/triage.md, build the HTML report, print how to open it; return the exit code."""
+               secrets: Iterable[str] = (), out=None, interrupted: bool = False,
+               before_scan: Callable[[], None] | None = None) -> int:
+    """Write and print reports/triage.md, build the HTML report, print how to open it; return the exit code.
+
+    ``before_scan`` runs before reports/ is scanned for secrets: whatever still writes there (a
+    stopping sandbox copies its logs in) must have finished, or the scan misses it."""
     out = out or sys.stdout
     reports = Path(reports)
     results, report = reports / "allure-results", reports / "allure-report"
@@ -85,6 +89,8 @@ def finish_run(behave_exit_code: int, strict: bool = False, generate_html: bool 
         except InfrastructureError as exc:
             print(f"[report] the HTML report was not generated: {exc}", file=out)
             code = 1
+    if before_scan is not None:
+        before_scan()
     leaks = find_secrets(reports, known_secrets(secrets))
     if leaks:
         print("[report] SECRET VALUES FOUND UNDER reports/ (values not shown): " + ", ".join(leaks), file=out)
