@@ -50,5 +50,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     print(f"\n[tests] expected our tests to leave reports/ alone (it holds the user's last run); they "
           f"changed {len(changes)} file(s):\n  {shown}\n(a suite run of your own at the same time also "
           "shows here)")
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if session.exitstatus == pytest.ExitCode.OK:  # an interruption or a usage error keeps its own code
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
