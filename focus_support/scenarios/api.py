@@ -142,6 +142,20 @@ def drain(client: Any, limit: Limit) -> Burst:
     return burst_until_throttled(client, DRAIN_BODY, limit)
 
 
+def drain_one_by_one(client: Any, limit: Limit) -> Burst:
+    """Requests refused at once (they start nothing), one after another, until one is throttled:
+    after a bucket was just used down it takes a few, and the 429 comes milliseconds before
+    whatever is sent next (no thread pool to wind down, as after a wave). Bounded as the burst's
+    tail is, for a server that stopped throttling."""
+    result = Burst()
+    started = time.monotonic()
+    while (not result.throttled and len(result.responses) <= allowed_in(limit, result.elapsed_s)
+           and len(result.responses) < BURST_HARD_CAP and result.elapsed_s < BURST_DEADLINE_S):
+        result.responses.append(configure_once(client, DRAIN_BODY))
+        result.elapsed_s = time.monotonic() - started
+    return result
+
+
 REFILL_ATTEMPTS = 5  # valid requests sent right after a drain ended throttled
 
 
@@ -155,8 +169,9 @@ def throttled_after_drain(send: Callable[[], requests.Response], drained: Burst,
     acceptance right after a drain is the token bucket working, not a finding. Nor is a second valid
     request sent at once a fair test: an accepted one answers only once its job is started, and at 10
     tokens a second a 0.2 s answer brings two new tokens. So each acceptance is followed by another
-    drain with requests refused at once (milliseconds each), and the next valid request follows the
-    drain's 429 at once: a correct server lets it in only on the last fraction of a token, so it
+    drain with requests refused at once (milliseconds each, see ``drain_one_by_one``), and the next
+    valid request follows the drain's 429 at once: a correct server lets it in only on the last
+    fraction of a token (a few milliseconds' refill), so it
     throttles one of ``REFILL_ATTEMPTS`` of them; a server that accepts them all is the finding. A
     drain that is not throttled (a server that stopped throttling) ends the loop: the last answer is
     judged as it is; so is the one request after a first drain that was never throttled.

@@ -145,13 +145,17 @@ def test_without_a_throttled_drain_the_one_request_is_judged_as_it_is():
     assert [a.status_code for a in answers] == [200] and redrain.count == 0
 
 
-@pytest.mark.parametrize("refill_per_s", [5.0, 10.0, 50.0])
+@pytest.mark.parametrize("client_s", [0.0, 0.005, 0.03])
+@pytest.mark.parametrize("refill_per_s", [5.0, 10.0, 20.0])
 @pytest.mark.parametrize("gap_s", [0.0, 0.004, 0.05, 0.3])
 def test_a_token_bucket_server_ends_the_step_throttled_however_slowly_it_starts_jobs(monkeypatch, gap_s,
-                                                                                      refill_per_s):
+                                                                                      refill_per_s, client_s):
     """The flake of record, and its sequel at 10 tokens a second: whatever fraction of a token
-    refilled before the valid request, and however many tokens came while its job started (0.3 s),
-    a correct token bucket (the sandbox's own) leaves the judged request throttled."""
+    refilled before the valid request, however many tokens came while its job started (0.3 s), and
+    however long the client takes between a drain's 429 and the valid request (``client_s``), a
+    correct token bucket (the sandbox's own) leaves the judged request throttled. (The limit: a
+    client that takes a whole token's refill between a 429 and its next request - 100 ms at the
+    sandbox's 10 a second - cannot show any bucket throttling a lone request.)"""
     import focus_sandbox.server.ratelimit as ratelimit
     from focus_sandbox.server.ratelimit import TokenBucket
 
@@ -170,6 +174,7 @@ def test_a_token_bucket_server_ends_the_step_throttled_however_slowly_it_starts_
         return burst
 
     def valid() -> Answer:
+        clock.now += client_s  # the client's own time between the drain's answer and this request's arrival
         granted = not bucket.take("client")
         clock.now += 0.3 if granted else 0.003  # an accepted request answers once its job started
         return Answer(200 if granted else THROTTLED)
@@ -229,3 +234,32 @@ def test_a_server_that_never_throttles_is_caught_by_the_burst(monkeypatch):
     burst = api.burst_until_throttled(NeverThrottles(), {}, Limit(capacity=10, refill_per_s=5.0))
     assert not burst.throttled
     assert len(burst.served) > api.allowed_in(Limit(capacity=10, refill_per_s=5.0), burst.elapsed_s)
+
+
+def test_draining_one_by_one_stops_at_the_first_429_and_sends_only_refused_requests():
+    from focus_support.scenarios import api
+
+    class FewTokensLeft:
+        def __init__(self) -> None:
+            self.bodies, self.codes = [], iter([400, 400, THROTTLED, 400])
+
+        def send_configure(self, body, retry=None):
+            self.bodies.append(body)
+            return Answer(next(self.codes))
+
+    client = FewTokensLeft()
+    burst = api.drain_one_by_one(client, Limit(capacity=20, refill_per_s=10.0))
+    assert [r.status_code for r in burst.responses] == [400, 400, THROTTLED]
+    assert client.bodies == [api.DRAIN_BODY] * 3, "only the body every server refuses at once"
+
+
+def test_draining_one_by_one_gives_up_on_a_server_that_never_throttles():
+    from focus_support.scenarios import api
+
+    class NeverThrottles:
+        def send_configure(self, body, retry=None):
+            return Answer(400)
+
+    limit = Limit(capacity=20, refill_per_s=10.0)
+    burst = api.drain_one_by_one(NeverThrottles(), limit)
+    assert not burst.throttled and len(burst.responses) == api.allowed_in(limit, burst.elapsed_s) + 1
