@@ -56,7 +56,10 @@ def watch_every_stream(context):
 
 @when("I watch every stream of both jobs for a few rows")
 def watch_both_jobs(context):
-    for job in streaming.notes(context.state).jobs[-2:]:
+    both = streaming.notes(context.state).jobs[-2:]
+    for job in both:  # both watched before either is read
+        streaming.open_watches(context.suite, context.state, job)
+    for job in both:
         streaming.watch_for_rows(context.suite, context.state, job)
 
 

@@ -152,12 +152,17 @@ def first_frames_deadline(suite: SuiteContext, job: StreamedJob, rows: int = FEW
 def watch_for_rows(suite: SuiteContext, state: ScenarioState, job: StreamedJob, stream_ids: list[int] | None = None,
                    rows: int = FEW_ROWS) -> dict[int, list[Frame]]:
     """Watch the given streams (default: every stream) until each sent 3 shaped frames and ``rows`` rows."""
+    streams = open_watches(suite, state, job, stream_ids)
+    return {stream_id: wait_and_show(stream, job, FRAMES, first_frames_deadline(suite, job, rows), rows)
+            for stream_id, stream in streams.items()}
+
+
+def open_watches(suite: SuiteContext, state: ScenarioState, job: StreamedJob,
+                 stream_ids: list[int] | None = None) -> dict[int, StreamWatch]:
+    """Watch the given streams (default: every stream) from now on, before any is read: a job the
+    scenario reads later is not left unwatched meanwhile, where its idle timeout could end it."""
     ids = list(range(max(job.response.stream_amount, 1))) if stream_ids is None else stream_ids
-    received: dict[int, list[Frame]] = {}
-    for stream_id in ids:
-        stream = job.watches.get(stream_id) or watch(suite, state, job, stream_id)
-        received[stream_id] = wait_and_show(stream, job, FRAMES, first_frames_deadline(suite, job, rows), rows)
-    return received
+    return {stream_id: job.watches.get(stream_id) or watch(suite, state, job, stream_id) for stream_id in ids}
 
 
 def wait_and_show(stream: StreamWatch, job: StreamedJob, count: int, timeout_s: float, rows: int = 0) -> list[Frame]:
