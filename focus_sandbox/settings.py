@@ -16,8 +16,10 @@ class Timings(BaseModel):
     """Job lifecycle timings, short for local runs (staging uses tens of seconds)."""
 
     job_start_timeout_s: float = 5.0
-    # No scenario leaves a job unwatched for more than a second or two before it watches it, and
-    # each of the five idle-timeout scenarios waits it out once (4 s, not 8: 20 s off every run).
+    # Each of the five idle-timeout scenarios waits it out once (4 s, not 8: 20 s off every run).
+    # A scenario leaves a job unwatched for a few requests, or while it starts a second job: that
+    # one would idle out only if the second took over 4 s to start, four times the p95 time to
+    # ready of 50 jobs at once here (and then it would be near its own 5 s start timeout anyway).
     job_idle_timeout_s: float = 4.0
     cleanup_timeout_s: float = 6.0
     # The janitor Job's own TTL: short, it is one of the job's resources that must be gone in time.
