@@ -20,10 +20,18 @@ signal.pause()
 
 
 def test_an_interrupted_run_lets_its_batch_stop_its_stack(tmp_path, monkeypatch):
+    import signal
+
     monkeypatch.setattr(mutation, "INTERRUPT_GRACE_S", 0.2)
     marker = tmp_path / "stopped"
-    with pytest.raises(KeyboardInterrupt):
-        mutation.run_batch_process([sys.executable, "-c", BATCH, str(marker)], cwd=tmp_path)
+    # Ctrl-C must raise here, as `make mutation` ensures for itself (interrupt_on_signals): pytest
+    # started in the background of a non-interactive shell inherits SIGINT ignored, and the test hung
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            mutation.run_batch_process([sys.executable, "-c", BATCH, str(marker)], cwd=tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert marker.read_text() == "stack stopped"
 
 
