@@ -363,6 +363,10 @@ def run_suite(env: str, tags: str, behave_args: Sequence[str], jobs: int = 1, sh
               timings: str | None = None, reports: Path = REPO / "reports", out: TextIO | None = None,
               cwd: Path = REPO) -> int:
     """Plan, run in ``jobs`` workers, merge into ``reports``; returns a behave-style exit code."""
+    # A run started in the background of a non-interactive shell (a CI step, `cmd &`) inherits
+    # SIGINT ignored: `kill -INT` must still stop it cleanly, workers swept, as Ctrl-C does.
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     from focus_support.reporting.console import count_line, failure_block
     from focus_support.reporting.records import ScenarioRecord
     from scripts.merge_runs import merge
