@@ -123,6 +123,13 @@ def burst_until_throttled(client: Any, body: dict[str, Any], limit: Limit,
     result.elapsed_s = time.monotonic() - started
     if failed:
         raise failed[0]
+    return _one_by_one_until_throttled(client, body, limit, result, started, on_response)
+
+
+def _one_by_one_until_throttled(client: Any, body: dict[str, Any], limit: Limit, result: Burst, started: float,
+                                on_response: Callable[[requests.Response], Any] = lambda _: None) -> Burst:
+    """Send back to back until one is throttled or the bucket is surely exceeded (more than a full
+    bucket plus the refill of the time taken), bounded by a count and a deadline."""
     while (not result.throttled and len(result.responses) <= allowed_in(limit, result.elapsed_s)
            and len(result.responses) < BURST_HARD_CAP and result.elapsed_s < BURST_DEADLINE_S):
         response = configure_once(client, body)
@@ -147,13 +154,7 @@ def drain_one_by_one(client: Any, limit: Limit) -> Burst:
     after a bucket was just used down it takes a few, and the 429 comes milliseconds before
     whatever is sent next (no thread pool to wind down, as after a wave). Bounded as the burst's
     tail is, for a server that stopped throttling."""
-    result = Burst()
-    started = time.monotonic()
-    while (not result.throttled and len(result.responses) <= allowed_in(limit, result.elapsed_s)
-           and len(result.responses) < BURST_HARD_CAP and result.elapsed_s < BURST_DEADLINE_S):
-        result.responses.append(configure_once(client, DRAIN_BODY))
-        result.elapsed_s = time.monotonic() - started
-    return result
+    return _one_by_one_until_throttled(client, DRAIN_BODY, limit, Burst(), time.monotonic())
 
 
 REFILL_ATTEMPTS = 5  # valid requests sent right after a drain ended throttled
